@@ -1,0 +1,160 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"runtime"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the whole configuration of a run.
+type Config struct {
+	Workers int `yaml:"workers"` // worker goroutines; 0: number of CPUs
+	// HomeNet lists our networks: they decide which side of a flow is "our
+	// host" in records, reports and countermeasures.
+	HomeNet []string `yaml:"home_net"`
+
+	Flow       Flow       `yaml:"flow"`
+	Stream     Stream     `yaml:"stream"`
+	Frag       Frag       `yaml:"defrag"`
+	Expect     Expect     `yaml:"expectations"`
+	Output     Output     `yaml:"output"`
+	Privacy    Privacy    `yaml:"privacy"`
+	Files      Files      `yaml:"files"`
+	Classifier Classifier `yaml:"classifier"`
+}
+
+// Flow bounds the flow table; durations are capture time.
+type Flow struct {
+	MaxFlows      int           `yaml:"max_flows"`
+	TCPIdle       time.Duration `yaml:"tcp_idle"`
+	TCPEmbryonic  time.Duration `yaml:"tcp_embryonic"`
+	UDPIdle       time.Duration `yaml:"udp_idle"`
+	Linger        time.Duration `yaml:"linger"`
+	ActiveTimeout time.Duration `yaml:"active_timeout"`
+}
+
+// Stream bounds TCP reassembly (bytes).
+type Stream struct {
+	MaxBufferedPerDir int `yaml:"max_buffered_per_dir"`
+	MaxBufferedTotal  int `yaml:"max_buffered_total"`
+	// MaxAnalyzerBuffer bounds the unconsumed bytes an analyzer may leave per direction.
+	MaxAnalyzerBuffer int `yaml:"max_analyzer_buffer"`
+}
+
+// Frag bounds IP fragment reassembly.
+type Frag struct {
+	Timeout      time.Duration `yaml:"timeout"`
+	MaxBytes     int           `yaml:"max_bytes"`
+	MaxDatagrams int           `yaml:"max_datagrams"`
+}
+
+// Expect bounds the expectation table.
+type Expect struct {
+	Max     int           `yaml:"max"`
+	PerHost int           `yaml:"per_host"`
+	TTL     time.Duration `yaml:"ttl"`
+}
+
+// Output says where and what to write.
+type Output struct {
+	Dir      string `yaml:"dir"`
+	EVE      bool   `yaml:"eve"`
+	SQLite   bool   `yaml:"sqlite"`
+	AllFlows bool   `yaml:"db_all_flows"`
+}
+
+// Privacy holds the content and credential choices (DESIGN §7).
+type Privacy struct {
+	CaptureContent    bool   `yaml:"capture_content"`
+	RevealCredentials bool   `yaml:"reveal_credentials"`
+	KeyFile           string `yaml:"key_file"` // per-install HMAC key for credential fingerprints
+}
+
+// Files configures file extraction.
+type Files struct {
+	ExtractDir string `yaml:"extract_dir"`
+	ExtractMax int64  `yaml:"extract_max"`
+}
+
+// Classifier bounds classification.
+type Classifier struct {
+	MaxPackets int `yaml:"max_packets"` // payload packets inspected per flow before giving up
+}
+
+// Default returns the configuration used when nothing is set.
+func Default() Config {
+	return Config{
+		HomeNet: []string{"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"},
+		Flow: Flow{MaxFlows: 1 << 20, TCPIdle: 5 * time.Minute, TCPEmbryonic: 30 * time.Second,
+			UDPIdle: time.Minute, Linger: 5 * time.Second, ActiveTimeout: 30 * time.Minute},
+		Stream:     Stream{MaxBufferedPerDir: 256 << 10, MaxBufferedTotal: 64 << 20, MaxAnalyzerBuffer: 64 << 10},
+		Frag:       Frag{Timeout: 30 * time.Second, MaxBytes: 4 << 20, MaxDatagrams: 1024},
+		Expect:     Expect{Max: 65536, PerHost: 256, TTL: 5 * time.Minute},
+		Output:     Output{Dir: "peerwatch-out", EVE: true, SQLite: true},
+		Files:      Files{ExtractMax: 64 << 20},
+		Classifier: Classifier{MaxPackets: 16},
+	}
+}
+
+// Load reads a YAML file over the defaults. Unknown keys are errors.
+func Load(path string) (Config, error) {
+	c := Default()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return c, fmt.Errorf("config: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+		return c, fmt.Errorf("config: %s: %w", path, err)
+	}
+	return c, c.Validate()
+}
+
+// Validate checks ranges and fills derived values.
+func (c *Config) Validate() error {
+	if c.Workers < 0 || c.Workers > 256 {
+		return fmt.Errorf("config: workers %d out of range 0..256", c.Workers)
+	}
+	if c.Workers == 0 {
+		c.Workers = runtime.NumCPU()
+	}
+	if _, err := c.Prefixes(); err != nil {
+		return err
+	}
+	pos := map[string]int64{
+		"flow.max_flows": int64(c.Flow.MaxFlows), "stream.max_buffered_per_dir": int64(c.Stream.MaxBufferedPerDir),
+		"stream.max_buffered_total": int64(c.Stream.MaxBufferedTotal), "stream.max_analyzer_buffer": int64(c.Stream.MaxAnalyzerBuffer),
+		"defrag.max_bytes": int64(c.Frag.MaxBytes), "expectations.max": int64(c.Expect.Max),
+		"classifier.max_packets": int64(c.Classifier.MaxPackets),
+	}
+	for k, v := range pos {
+		if v <= 0 {
+			return fmt.Errorf("config: %s must be positive", k)
+		}
+	}
+	if c.Flow.TCPIdle <= 0 || c.Flow.UDPIdle <= 0 || c.Flow.TCPEmbryonic <= 0 {
+		return errors.New("config: flow timeouts must be positive")
+	}
+	return nil
+}
+
+// Prefixes parses HomeNet.
+func (c *Config) Prefixes() ([]netip.Prefix, error) {
+	out := make([]netip.Prefix, 0, len(c.HomeNet))
+	for _, s := range c.HomeNet {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return nil, fmt.Errorf("config: home_net: %w", err)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}

@@ -1,0 +1,12 @@
+// Package pipeline wires the stages of DESIGN §2: capture files are read and
+// decoded (with IP defragmentation) by one reader goroutine, which shards
+// packets by flow hash to workers; each worker owns a flow table, a TCP
+// reassembler, the classifier state and the analyzers of its flows, so
+// analyzers take no locks. Records go to the sinks through one writer
+// goroutine that applies back-pressure and never drops.
+//
+// Cross-flow state is global and ordered: expectations are stamped with the
+// capture index of the announcing packet, and a worker that looks one up for
+// a new flow first waits until every worker has passed that flow's first
+// packet, so one and many workers produce the same records.
+package pipeline

@@ -1,0 +1,496 @@
+package pipeline
+
+import (
+	"runtime"
+	"sort"
+	"sync/atomic"
+	"time"
+
+	"github.com/peerwatch/peerwatch/analyzer"
+	"github.com/peerwatch/peerwatch/classify"
+	"github.com/peerwatch/peerwatch/decode"
+	"github.com/peerwatch/peerwatch/event"
+	"github.com/peerwatch/peerwatch/flow"
+	"github.com/peerwatch/peerwatch/reassembly"
+)
+
+// worker owns a shard of the flows: their table, reassembler, classifier
+// state and analyzers. Only its own goroutine touches it.
+type worker struct {
+	id    int
+	r     *run
+	table *flow.Table
+	asm   *reassembly.Assembler
+	conns []*conn // by flow slot; pointers stay valid when the slab grows
+
+	idx  uint64    // capture index of the packet being processed
+	now  time.Time // its capture time
+	file string    // its capture file name
+
+	out  []event.Record
+	emit func([]event.Record) // hands a batch of records to the writer
+
+	embeds map[string]*embedded
+
+	progress atomic.Uint64 // every packet of this shard with a lower index is done
+	st       workerStats
+}
+
+type workerStats struct {
+	classified, unknown, detached, bufferLimit, violations, gapsToAnalyzers, reclassified uint64
+	expectedFlows                                                                         uint64
+}
+
+func newWorker(id int, r *run, emit func([]event.Record)) *worker {
+	w := &worker{id: id, r: r, emit: emit, embeds: map[string]*embedded{}}
+	fc := r.flowCfg
+	fc.MaxFlows = max(1, fc.MaxFlows/r.nworkers)
+	w.table = flow.NewTable(fc, flow.Hooks{End: w.endFlow, Interim: w.interim})
+	sc := r.streamCfg
+	sc.MaxBufferedTotal = max(1<<20, sc.MaxBufferedTotal/r.nworkers)
+	w.asm = reassembly.New(sc, w)
+	return w
+}
+
+func (w *worker) conn(slot uint32) *conn {
+	for int(slot) >= len(w.conns) {
+		w.conns = append(w.conns, &conn{})
+	}
+	return w.conns[slot]
+}
+
+// packet processes one decoded packet with capture index idx.
+func (w *worker) packet(p *decode.Packet, idx uint64, clock int64, file string) {
+	w.idx, w.now, w.file = idx, p.Timestamp, file
+	w.progress.Store(idx - 1)
+	w.table.Advance(time.Unix(0, clock))
+	f, dir, created := w.table.Lookup(p, idx)
+	if created {
+		w.startFlow(f)
+	}
+	if p.Proto == decode.TCP {
+		w.asm.Add(f, dir, p, idx)
+	} else if len(p.Payload) > 0 || p.Missing > 0 {
+		w.data(f, dir, p.Payload, 0, true)
+	}
+	if len(w.out) >= 512 {
+		w.flush()
+	}
+}
+
+// flush hands the pending records to the writer.
+func (w *worker) flush() {
+	if len(w.out) == 0 {
+		return
+	}
+	w.emit(w.out)
+	w.out = nil
+}
+
+// Data implements reassembly.Handler: in-order TCP bytes of flow f.
+func (w *worker) Data(f *flow.Flow, ch reassembly.Chunk) {
+	w.data(f, ch.Dir, ch.Data, ch.Gap, false)
+}
+
+// Event implements reassembly.Handler: a stream anomaly.
+func (w *worker) Event(f *flow.Flow, name, detail string) {
+	c := w.conn(f.Slot)
+	rec := w.record(f, c, event.TypeAnomaly)
+	rec.Anomaly = &event.AnomalyRec{Type: "stream", Event: name, AppProto: c.appProto()}
+	rec.PW = &event.Peerwatch{Detail: detail}
+	w.out = append(w.out, rec)
+}
+
+func (w *worker) startFlow(f *flow.Flow) {
+	c := w.conn(f.Slot)
+	c.reset(c.gen + 1)
+	udp := f.Proto == decode.UDP
+	w.r.engine.Hint(&c.cls, udp, f.Orig.Port(), f.Resp.Port())
+	if i, ok := w.r.engine.PortHint(&c.cls); ok {
+		c.portHint = i + 1
+	}
+	if x, ok := w.matchExpect(f); ok {
+		spec, found := analyzer.Lookup(x.Proto)
+		if found && spec.Transport&transportOf(f) != 0 {
+			conf, ev := flow.Expected, flow.EvExpectation
+			if x.Hostname {
+				conf = flow.Hostname
+				ev = flow.EvDNS
+			}
+			w.st.expectedFlows++
+			w.attach(f, c, &spec, conf, ev, &x)
+			return
+		} else if x.Hostname && x.Service != "" {
+			// A DNS answer labels the flow's service but the payload
+			// still decides the protocol.
+			c.service, c.product = x.Service, x.Product
+			c.conf, c.ev = flow.Hostname, flow.EvDNS
+		}
+	}
+}
+
+func transportOf(f *flow.Flow) analyzer.Transport {
+	if f.Proto == decode.UDP {
+		return analyzer.UDP
+	}
+	return analyzer.TCP
+}
+
+// matchExpect looks the new flow up in the global expectation table, after
+// every worker has passed this packet's index.
+func (w *worker) matchExpect(f *flow.Flow) (analyzer.Expectation, bool) {
+	r := w.r
+	if r.nworkers > 1 {
+		for _, o := range r.workers {
+			if o == w {
+				continue
+			}
+			for o.progress.Load() < w.idx-1 {
+				runtime.Gosched()
+			}
+		}
+	}
+	if r.expect.Len() == 0 {
+		return analyzer.Expectation{}, false
+	}
+	return r.expect.Match(w.idx, w.now, f.Orig, f.Resp)
+}
+
+// data delivers in-order bytes of direction dir, after gap missing bytes.
+func (w *worker) data(f *flow.Flow, dir flow.Dir, data []byte, gap int, udp bool) {
+	c := w.conn(f.Slot)
+	switch c.state {
+	case stClassify:
+		w.classify(f, c, dir, data, gap, udp)
+	case stAnalyze:
+		w.feed(f, c, dir, data, gap, udp)
+	}
+}
+
+func (w *worker) classify(f *flow.Flow, c *conn, dir flow.Dir, data []byte, gap int, udp bool) {
+	eng := w.r.engine
+	limit := eng.MaxBytes()
+	if gap > 0 && !udp {
+		// Bytes before the gap cannot be probed together with what follows.
+		c.cbuf[dir] = c.cbuf[dir][:0]
+		c.mid[dir] = true
+	}
+	var input []byte
+	stored := 0
+	if udp {
+		input = data
+		if len(c.clog) < 16 && len(c.cbuf[dir])+len(data) <= 2*limit {
+			c.cbuf[dir] = append(c.cbuf[dir], data...)
+			stored = len(data)
+		}
+	} else {
+		room := limit - len(c.cbuf[dir])
+		stored = min(max(room, 0), len(data))
+		c.cbuf[dir] = append(c.cbuf[dir], data[:stored]...)
+		input = c.cbuf[dir]
+	}
+	c.clog = append(c.clog, logEntry{dir: dir, gap: int32(gap), stored: int32(stored), n: int32(len(data))})
+	if len(data) > 0 {
+		c.clsPkts++
+	}
+	if len(input) == 0 || c.clsDone[dir] {
+		w.maybeGiveUp(c, limit)
+		return
+	}
+	var other []byte
+	if !udp {
+		other = c.cbuf[dir.Other()]
+	}
+	in := classify.Input{Dir: dir, Data: input, Other: other, MidStream: f.MidStream || c.mid[dir], UDP: udp, Orig: f.Orig, Resp: f.Resp}
+	v := eng.Classify(&c.cls, &in)
+	if v.Done && v.Entry >= 0 {
+		spec, ok := analyzer.Lookup(eng.Entries()[v.Entry].Name)
+		if ok {
+			w.attach(f, c, &spec, v.Confidence, v.Evidence, nil)
+			w.replay(f, c, data)
+			return
+		}
+	}
+	if v.Done || (!udp && len(c.cbuf[dir]) >= limit) {
+		c.clsDone[dir] = true
+	}
+	w.maybeGiveUp(c, limit)
+}
+
+func (w *worker) maybeGiveUp(c *conn, limit int) {
+	if (c.clsDone[0] && c.clsDone[1]) || c.clsPkts >= w.r.maxClsPkts {
+		c.state = stUnknown
+		w.st.unknown++
+		c.cbuf[0], c.cbuf[1], c.clog = c.cbuf[0][:0], c.cbuf[1][:0], c.clog[:0]
+		c.release()
+	}
+}
+
+// replay feeds the chunks seen while classifying to the new analyzer, in
+// packet order; cur is the chunk being processed (the log's last entry).
+func (w *worker) replay(f *flow.Flow, c *conn, cur []byte) {
+	log := c.clog
+	bufs := c.cbuf
+	c.cbuf[0], c.cbuf[1], c.clog = nil, nil, nil
+	var off [2]int
+	for i, e := range log {
+		if c.state != stAnalyze {
+			break // the analyzer detached or asked to reclassify
+		}
+		d := e.dir
+		if i == len(log)-1 {
+			w.feed(f, c, d, cur, int(e.gap), f.Proto == decode.UDP)
+			break
+		}
+		gap := int(e.gap)
+		if e.stored == 0 && e.n > 0 {
+			gap += int(e.n)
+			w.feedGapOnly(f, c, d, gap)
+			continue
+		}
+		chunk := bufs[d][off[d] : off[d]+int(e.stored)]
+		off[d] += int(e.stored)
+		w.feed(f, c, d, chunk, gap, f.Proto == decode.UDP)
+		if e.stored < e.n {
+			w.feedGapOnly(f, c, d, int(e.n-e.stored))
+		}
+	}
+}
+
+func (w *worker) feedGapOnly(f *flow.Flow, c *conn, dir flow.Dir, gap int) {
+	w.feed(f, c, dir, nil, gap, false)
+}
+
+// attach hands the flow to an analyzer.
+func (w *worker) attach(f *flow.Flow, c *conn, spec *analyzer.Spec, conf flow.Confidence, ev flow.Evidence, x *analyzer.Expectation) {
+	c.state = stAnalyze
+	c.spec = spec
+	if conf > c.conf || c.service == "" {
+		c.conf = conf
+	}
+	c.ev |= ev
+	if spec.Service != "" {
+		c.service = spec.Service
+		if len(spec.Products) > 0 {
+			c.product = spec.Products[0]
+		}
+	}
+	if x != nil {
+		if x.Service != "" {
+			c.service, c.product = x.Service, x.Product
+		}
+		c.expected = x.Reason
+	}
+	h := &host{w: w, f: f, c: c, gen: c.gen}
+	c.host = h
+	c.an = spec.New(analyzer.NewSession(h, spec, x))
+	c.base = [2]int64{}
+	w.st.classified++
+	if spec.IdleSeconds > 0 {
+		w.table.SetIdle(f, time.Duration(spec.IdleSeconds)*time.Second)
+	}
+	if spec.Category != event.CatCarrier {
+		rec := w.record(f, c, spec.Name)
+		rec.App = &event.App{Event: event.Detected}
+		rec.PW = w.pw(f, c, event.Detected)
+		if x != nil {
+			rec.PW.Feature = x.Feature
+			if x.Users != (event.Users{}) {
+				u := x.Users
+				rec.PW.Users = &u
+			}
+			if x.FileName != "" {
+				rec.PW.File = &event.FileInfo{Name: x.FileName, Outcome: event.Offered}
+			}
+		}
+		w.out = append(w.out, rec)
+	}
+}
+
+// feed passes bytes to the flow's analyzer, keeping what it does not consume.
+func (w *worker) feed(f *flow.Flow, c *conn, dir flow.Dir, data []byte, gap int, udp bool) {
+	if c.dead[dir] || c.state != stAnalyze {
+		return
+	}
+	if gap > 0 {
+		w.st.gapsToAnalyzers++
+		gh, ok := c.an.(analyzer.GapHandler)
+		if !ok {
+			c.dead[dir] = true
+			c.pend[dir] = c.pend[dir][:0]
+			return
+		}
+		gh.Gap(dir, gap)
+		c.base[dir] += int64(len(c.pend[dir]) + gap)
+		c.pend[dir] = c.pend[dir][:0]
+	}
+	if len(data) == 0 {
+		return
+	}
+	if udp {
+		_, err := c.an.Feed(dir, data)
+		c.base[dir] += int64(len(data))
+		if err != nil {
+			w.violation(f, c, err)
+		}
+		w.afterFeed(f, c, dir, data)
+		return
+	}
+	buf := data
+	pending := len(c.pend[dir]) > 0
+	if pending {
+		c.pend[dir] = append(c.pend[dir], data...)
+		buf = c.pend[dir]
+	}
+	n, err := c.an.Feed(dir, buf)
+	if n < 0 || n > len(buf) {
+		n = len(buf)
+	}
+	if c.reclass {
+		w.afterFeed(f, c, dir, buf)
+		return
+	}
+	if err != nil {
+		w.violation(f, c, err)
+		return
+	}
+	rest := buf[n:]
+	c.base[dir] += int64(n)
+	if len(rest) > w.maxBuffer(c) {
+		w.anomaly(f, c, c.spec.Name+"_buffer_limit", "unconsumed bytes over the analyzer buffer limit")
+		w.st.bufferLimit++
+		w.detach(c)
+		return
+	}
+	if pending {
+		k := copy(c.pend[dir], rest)
+		c.pend[dir] = c.pend[dir][:k]
+	} else if len(rest) > 0 {
+		c.pend[dir] = append(c.pend[dir][:0], rest...)
+	}
+}
+
+func (w *worker) maxBuffer(c *conn) int {
+	if c.spec.MaxBuffer > 0 {
+		return c.spec.MaxBuffer
+	}
+	return w.r.maxAnBuf
+}
+
+func (w *worker) violation(f *flow.Flow, c *conn, err error) {
+	w.st.violations++
+	w.anomaly(f, c, c.spec.Name+"_protocol_violation", err.Error())
+	w.detach(c)
+}
+
+// detach stops feeding the analyzer; the flow keeps its label.
+func (w *worker) detach(c *conn) {
+	if e, ok := c.an.(analyzer.Ender); ok && c.state == stAnalyze {
+		c.state = stUnknown
+		e.End(flow.EndShutdown)
+	}
+	c.state = stUnknown
+	c.an = nil
+	w.st.detached++
+	c.pend[0], c.pend[1] = c.pend[0][:0], c.pend[1][:0]
+}
+
+// afterFeed carries out a Reclassify request made during the last Feed:
+// the bytes past the requested offsets go back to the classifier.
+func (w *worker) afterFeed(f *flow.Flow, c *conn, dir flow.Dir, buf []byte) {
+	if !c.reclass {
+		return
+	}
+	w.st.reclassified++
+	c.reclass = false
+	var rest [2][]byte
+	// buf starts at stream offset base[dir] (pending bytes plus new data).
+	bufBase := c.base[dir]
+	if f.Proto == decode.UDP {
+		bufBase -= int64(len(buf))
+	}
+	if s := c.reOff[dir] - bufBase; s >= 0 && s <= int64(len(buf)) {
+		rest[dir] = append([]byte(nil), buf[s:]...)
+	}
+	o := dir.Other()
+	if s := c.reOff[o] - c.base[o]; s >= 0 && s <= int64(len(c.pend[o])) {
+		rest[o] = append([]byte(nil), c.pend[o][s:]...)
+	}
+	if e, ok := c.an.(analyzer.Ender); ok {
+		e.End(flow.EndShutdown)
+	}
+	carrier := c.spec.Name
+	proxy := &event.Proxy{Kind: carrier, Addr: f.Resp.String(), Target: c.target}
+	service, product, conf, ev := c.service, c.product, c.conf, c.ev
+	gen := c.gen
+	c.reset(gen)
+	c.origApp, c.proxy = carrier, proxy
+	// A tunnel's own label stays until the inner protocol shows itself.
+	c.service, c.product, c.conf, c.ev = service, product, conf, ev&^(flow.EvPrefix|flow.EvProbe|flow.EvParse)
+	if c.service != "" {
+		c.conf = flow.None
+	}
+	c.state = stClassify
+	w.r.engine.Hint(&c.cls, f.Proto == decode.UDP, f.Orig.Port(), f.Resp.Port())
+	if len(rest[o]) > 0 {
+		w.classify(f, c, o, rest[o], 0, f.Proto == decode.UDP)
+	}
+	if len(rest[dir]) > 0 && c.state == stClassify {
+		w.classify(f, c, dir, rest[dir], 0, f.Proto == decode.UDP)
+	} else if len(rest[dir]) > 0 && c.state == stAnalyze {
+		w.feed(f, c, dir, rest[dir], 0, f.Proto == decode.UDP)
+	}
+}
+
+// endFlow is the flow table's End hook: the last chance to flush streams,
+// end analyzers and write the flow record.
+func (w *worker) endFlow(f *flow.Flow, why flow.EndReason) {
+	// Records written while a flow ends carry the flow's own last time and
+	// no packet index: when a timeout fires depends on which packets a
+	// worker saw, and the output must not.
+	idx, now := w.idx, w.now
+	w.idx, w.now = 0, f.Last
+	defer func() { w.idx, w.now = idx, now }()
+	if f.Proto == decode.TCP {
+		w.asm.Close(f)
+	}
+	c := w.conn(f.Slot)
+	if c.state == stAnalyze {
+		if e, ok := c.an.(analyzer.Ender); ok {
+			e.End(why)
+		}
+	} else if c.state == stClassify && c.service == "" {
+		w.st.unknown++
+	}
+	w.out = append(w.out, w.flowRecord(f, c, why, false))
+	c.an, c.host = nil, nil
+	c.state = stUnknown
+	c.gen++
+	c.release()
+}
+
+// interim is the flow table's Interim hook (active timeout).
+func (w *worker) interim(f *flow.Flow) {
+	c := w.conn(f.Slot)
+	idx, now := w.idx, w.now
+	w.idx, w.now = 0, f.Last
+	defer func() { w.idx, w.now = idx, now }()
+	w.out = append(w.out, w.flowRecord(f, c, flow.EndTimeout, true))
+}
+
+// finish ends every live flow (end of input) and flushes records.
+func (w *worker) finish() {
+	// Embedded sessions first: their records name a carrier flow that
+	// must still be live.
+	keys := make([]string, 0, len(w.embeds))
+	for k := range w.embeds {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		w.embeds[k].close()
+		delete(w.embeds, k)
+	}
+	w.table.Flush(flow.EndShutdown)
+	w.flush()
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package eve
+
+const raceEnabled = false
