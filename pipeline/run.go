@@ -297,11 +297,11 @@ const (
 )
 
 type batch struct {
-	pkts    []decode.Packet
-	idx     []uint64
-	clock   []int64
-	arena   []byte
-	file    string
+	pkts     []decode.Packet
+	idx      []uint64
+	clock    []int64
+	arena    []byte
+	file     string
 	end      uint64
 	endClock int64
 }

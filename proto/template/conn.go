@@ -12,7 +12,7 @@ import (
 // conn is the per-flow state.
 type conn struct {
 	s    *analyzer.Session
-	user string // from HELLO
+	user string         // from HELLO
 	file *analyzer.File // set on a direct connection an OFFER announced
 	lost [2]bool        // a direction lost bytes: messages cannot resync
 }
