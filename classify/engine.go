@@ -64,6 +64,11 @@ func New(entries []Entry) *Engine {
 	e := &Engine{entries: entries, maxBytes: DefaultMaxBytes}
 	for i, en := range entries {
 		for _, p := range en.Sig.Prefixes {
+			// An empty prefix says nothing (and has no first byte to
+			// index); a direction other than Orig or Resp has no index.
+			if p.Bytes == "" || p.Offset < 0 || (!p.Either && p.Dir > flow.Resp) {
+				continue
+			}
 			ref := prefixRef{entry: uint16(i), pre: p}
 			dirs := []flow.Dir{p.Dir}
 			if p.Either {
@@ -121,6 +126,9 @@ func upper(b byte) byte {
 
 // prefixState compares a prefix against data: 1 match, 0 need more, -1 mismatch.
 func prefixState(p *Prefix, data []byte) int {
+	if p.Offset > len(data) {
+		return 0 // also keeps Offset+i below from overflowing
+	}
 	for i := 0; i < len(p.Bytes); i++ {
 		j := p.Offset + i
 		if j >= len(data) {
@@ -146,7 +154,7 @@ func (e *Engine) Hint(st *State, udp bool, orig, resp uint16) {
 	best := -1
 	for i := range e.entries {
 		en := &e.entries[i]
-		if (udp && !en.UDP) || (!udp && !en.TCP) {
+		if !en.fits(udp) {
 			continue
 		}
 		for _, p := range en.Sig.Ports {
@@ -180,27 +188,38 @@ type Verdict struct {
 
 // Classify looks at the first bytes of direction in.Dir (from its start)
 // and returns a verdict. It does not allocate. Candidates come from the
-// prefix index and the heuristic probes; a probe's NoMatch, or a prefix that
-// can no longer match, excludes the protocol for the rest of the flow.
+// prefix index and, when no prefix hit is still waiting on its probe, the
+// heuristic probes. A probe's NoMatch (or a heuristic probe's MaxBytes
+// running out) excludes the protocol for the rest of the flow; a prefix that
+// does not match these bytes only stops being a candidate for this call.
+// Among several matches the higher confidence wins, then the port-hinted
+// entry, then the lower Priority, then the one found first.
 func (e *Engine) Classify(st *State, in *Input) Verdict {
 	data := in.Data
 	if len(data) == 0 {
 		return Verdict{Entry: -1}
 	}
-	best, bestPrio := -1, 0
+	if in.Dir > flow.Resp {
+		return Verdict{Entry: -1, Done: true}
+	}
+	best, bestPrio, bestHinted := -1, 0, false
 	var bestConf flow.Confidence
 	var bestEv flow.Evidence
 	consider := func(i uint16, c flow.Confidence, ev flow.Evidence) {
 		prio := e.entries[i].Sig.Priority
-		if st.port == i+1 {
-			prio -= 1 << 20 // a port hint wins ties among matches
+		hinted := st.port == i+1
+		if hinted {
 			ev |= flow.EvPort
 		}
-		if best < 0 || c > bestConf || (c == bestConf && prio < bestPrio) {
-			best, bestPrio, bestConf, bestEv = int(i), prio, c, ev
+		if best < 0 || c > bestConf || (c == bestConf &&
+			(hinted && !bestHinted || hinted == bestHinted && prio < bestPrio)) {
+			best, bestPrio, bestHinted, bestConf, bestEv = int(i), prio, hinted, c, ev
 		}
 	}
-	pending := false
+	// pending: some protocol may still match with more bytes. hitPending: a
+	// prefix matched and its probe wants more bytes, which keeps the
+	// heuristic probes (weaker evidence) from claiming the flow meanwhile.
+	pending, hitPending := false, false
 	check := func(refs []prefixRef) {
 		for k := range refs {
 			r := &refs[k]
@@ -208,7 +227,7 @@ func (e *Engine) Classify(st *State, in *Input) Verdict {
 				continue
 			}
 			en := &e.entries[r.entry]
-			if (in.UDP && !en.UDP) || (!in.UDP && !en.TCP) {
+			if !en.fits(in.UDP) {
 				continue
 			}
 			switch prefixState(&r.pre, data) {
@@ -223,7 +242,7 @@ func (e *Engine) Classify(st *State, in *Input) Verdict {
 				case Match:
 					consider(r.entry, flow.Probe, flow.EvPrefix|flow.EvProbe)
 				case NeedMore:
-					pending = true
+					pending, hitPending = true, true
 				case NoMatch:
 					st.exclude(r.entry)
 				}
@@ -235,11 +254,19 @@ func (e *Engine) Classify(st *State, in *Input) Verdict {
 	if best >= 0 {
 		return Verdict{Entry: best, Confidence: bestConf, Evidence: bestEv, Done: true}
 	}
+	if hitPending {
+		return Verdict{Entry: -1}
+	}
 	// Heuristic probes: the port-hinted one first, then by priority.
-	if st.port != 0 {
+	if st.port != 0 && int(st.port) <= len(e.entries) {
 		i := st.port - 1
 		en := &e.entries[i]
-		if en.Sig.Heuristic && !st.isExcluded(i) && len(data) <= e.limit(en) {
+		switch {
+		case !en.Sig.Heuristic || en.Sig.Probe == nil || st.isExcluded(i) || !en.fits(in.UDP):
+			// Not a heuristic candidate for this flow.
+		case len(data) > e.limit(en):
+			st.exclude(i)
+		default:
 			switch en.Sig.Probe(in) {
 			case Match:
 				return Verdict{Entry: int(i), Confidence: flow.Probe, Evidence: flow.EvProbe | flow.EvPort, Done: true}
@@ -255,7 +282,7 @@ func (e *Engine) Classify(st *State, in *Input) Verdict {
 			continue
 		}
 		en := &e.entries[i]
-		if (in.UDP && !en.UDP) || (!in.UDP && !en.TCP) {
+		if !en.fits(in.UDP) {
 			continue
 		}
 		if len(data) > e.limit(en) {
@@ -274,6 +301,14 @@ func (e *Engine) Classify(st *State, in *Input) Verdict {
 	// Nothing pending: no protocol can match this direction however many
 	// more bytes arrive (prefixes only grow from the start).
 	return Verdict{Entry: -1, Done: !pending}
+}
+
+// fits reports whether en runs over UDP (udp) or TCP (!udp).
+func (en *Entry) fits(udp bool) bool {
+	if udp {
+		return en.UDP
+	}
+	return en.TCP
 }
 
 func (e *Engine) limit(en *Entry) int {

@@ -93,7 +93,7 @@ func Default() Config {
 	return Config{
 		HomeNet: []string{"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"},
 		Flow: Flow{MaxFlows: 1 << 20, TCPIdle: 5 * time.Minute, TCPEmbryonic: 30 * time.Second,
-			UDPIdle: time.Minute, Linger: 5 * time.Second, ActiveTimeout: 30 * time.Minute},
+			UDPIdle: time.Minute, Linger: 30 * time.Second, ActiveTimeout: 30 * time.Minute},
 		Stream:     Stream{MaxBufferedPerDir: 256 << 10, MaxBufferedTotal: 64 << 20, MaxAnalyzerBuffer: 64 << 10},
 		Frag:       Frag{Timeout: 30 * time.Second, MaxBytes: 4 << 20, MaxDatagrams: 1024},
 		Expect:     Expect{Max: 65536, PerHost: 256, TTL: 5 * time.Minute},

@@ -147,11 +147,8 @@ func statsRecords(s *Summary, r *run, elapsed time.Duration) []event.Record {
 		"decoder": map[string]any{"pkts": s.Packets, "bytes": s.Bytes, "invalid": invalid},
 		"flow":    map[string]any{"total": s.Flows},
 	}
-	appl := map[string]any{}
-	for _, k := range sortedKeys(s.Protocols) {
-		appl[k] = s.Protocols[k].Flows
-	}
-	sur["app_layer"] = map[string]any{"flow": appl}
+	// Per-protocol flow counts go to peerwatch_stats: Suricata's schema
+	// fixes the names under stats.app_layer to its own protocols.
 	reasons := map[string]any{}
 	for i, n := range s.Reasons {
 		if n > 0 {

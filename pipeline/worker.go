@@ -425,10 +425,10 @@ func (w *worker) afterFeed(f *flow.Flow, c *conn, dir flow.Dir, buf []byte) {
 	gen := c.gen
 	c.reset(gen)
 	c.origApp, c.proxy = carrier, proxy
-	// A tunnel's own label stays until the inner protocol shows itself.
-	c.service, c.product, c.conf, c.ev = service, product, conf, ev&^(flow.EvPrefix|flow.EvProbe|flow.EvParse)
-	if c.service != "" {
-		c.conf = flow.None
+	// The carrier's parse evidence says nothing about the inner protocol; a
+	// hostname label (DNS, SNI) for the endpoint still holds.
+	if conf == flow.Hostname {
+		c.service, c.product, c.conf, c.ev = service, product, conf, ev&(flow.EvDNS|flow.EvSNI)
 	}
 	c.state = stClassify
 	w.r.engine.Hint(&c.cls, f.Proto == decode.UDP, f.Orig.Port(), f.Resp.Port())

@@ -253,6 +253,9 @@ func (a *Assembler) free(c *conn) {
 
 // Add processes one TCP packet of flow f travelling in direction dir. index
 // is the packet's capture index. Packets that are not TCP are ignored.
+// f.Slot indexes the Assembler's slab of per-flow state, which grows to the
+// largest slot seen, so slots must be bounded by the flow table's size; a
+// slot holding another flow's state (by f.ID) is reset first.
 func (a *Assembler) Add(f *flow.Flow, dir flow.Dir, p *decode.Packet, index uint64) {
 	if p.Proto != decode.TCP || dir > flow.Resp {
 		return

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/peerwatch/peerwatch/decode"
@@ -164,6 +165,16 @@ func assemblerCases() []assemblerCase {
 				end,
 			},
 			want: []got{{o, 0, "GET"}, {o, 0, " /"}, {r, 0, "HTTP"}},
+		},
+		{
+			name: "mid-stream pickup: bytes before the first segment seen are old",
+			steps: []step{
+				{dir: o, flags: PA, seq: 7780, ack: 9999, data: " /"},
+				{dir: o, flags: PA, seq: 7777, ack: 9999, data: "GET"},
+				{dir: o, flags: PA, seq: 7782, ack: 9999, data: "x"},
+			},
+			want:  []got{{o, 0, " /"}, {o, 0, "x"}},
+			stats: counters{Retransmissions: 1},
 		},
 		{
 			name: "out-of-order segment is buffered until the hole fills",
@@ -826,3 +837,76 @@ func TestEventCap(t *testing.T) {
 		t.Errorf("counted %d, want %d", got, 3*maxEvents+1)
 	}
 }
+
+// TestStateSize logs the per-flow slab entry size, which a flow table of N
+// slots multiplies, and keeps it from growing unnoticed.
+func TestStateSize(t *testing.T) {
+	size := unsafe.Sizeof(conn{})
+	t.Logf("per-flow state: %d bytes", size)
+	if size > 256 {
+		t.Errorf("per-flow state grew to %d bytes", size)
+	}
+}
+
+func TestPoolClass(t *testing.T) {
+	for _, tt := range []struct{ n, class int }{
+		{0, 0}, {1, 0}, {256, 0}, {257, 1}, {512, 1}, {513, 2}, {1460, 3}, {65535, 8}, {65536, 8}, {65537, 9},
+	} {
+		if got := class(tt.n); got != tt.class {
+			t.Errorf("class(%d) = %d, want %d", tt.n, got, tt.class)
+		}
+		if minBuf<<tt.class < tt.n {
+			t.Errorf("class %d holds %d bytes, fewer than %d", tt.class, minBuf<<tt.class, tt.n)
+		}
+	}
+	var p pool
+	p.init(1024, 600)
+	a, b, c := p.get(300), p.get(300), p.get(2000) // c is beyond the largest class
+	p.put(a)
+	p.put(b) // would exceed the idle limit: dropped
+	p.put(c)
+	if p.idle != 512 {
+		t.Errorf("idle %d, want 512", p.idle)
+	}
+	if d := p.get(400); &d[:1][0] != &a[:1][0] || len(d) != 400 {
+		t.Errorf("get did not reuse the idle buffer")
+	}
+}
+
+// TestChunkStamp checks that buffered data delivered by a later packet
+// carries that packet's index and time, and that Close uses the last
+// packet's.
+func TestChunkStamp(t *testing.T) {
+	type stamp struct {
+		Index uint64
+		Time  time.Time
+	}
+	var got []stamp
+	h := &stampHandler{fn: func(c Chunk) { got = append(got, stamp{c.Index, c.Time}) }}
+	a := New(Config{}, h)
+	f := &flow.Flow{ID: 3, Slot: 1, Proto: decode.TCP}
+	t0 := time.Unix(1000, 0)
+	for i, s := range []step{
+		{flags: PA, seq: 10, data: "a"},
+		{flags: PA, seq: 12, data: "c"},
+		{flags: PA, seq: 11, data: "b"},
+		{flags: PA, seq: 20, data: "z"},
+		{dir: r, flags: A, seq: 1, ack: 5},
+	} {
+		a.Add(f, s.dir, packet(s, t0.Add(time.Duration(i)*time.Second)), uint64(10+i))
+	}
+	a.Close(f)
+	want := []stamp{
+		{10, t0},
+		{12, t0.Add(2 * time.Second)}, {12, t0.Add(2 * time.Second)}, // "b", then the buffered "c"
+		{14, t0.Add(4 * time.Second)}, // "z", delivered by Close
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("stamps (-want +got):\n%s", diff)
+	}
+}
+
+type stampHandler struct{ fn func(Chunk) }
+
+func (h *stampHandler) Data(f *flow.Flow, c Chunk)                     { h.fn(c) }
+func (h *stampHandler) Event(f *flow.Flow, name string, detail string) {}

@@ -38,7 +38,9 @@
 // places:
 //
 //   - Snaplen truncation (decode.Packet.Missing): the captured part is
-//     delivered and the missing length is a gap.
+//     delivered and the missing length is a gap. The missing bytes hold
+//     their sequence numbers like captured ones, so a later copy that does
+//     carry them is not used (first wins, below).
 //   - The ACK rule: when a packet of one direction acknowledges bytes of the
 //     other direction that were never captured, those bytes reached the
 //     receiver and will never be sent again, so waiting for them is

@@ -4,6 +4,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -44,8 +45,9 @@ func run(ctx *kong.Context) int {
 		return exitOK
 	}
 	fmt.Fprintf(os.Stderr, "peerwatch: %s\n", err)
-	if e, ok := err.(interface{ ExitCode() int }); ok {
-		return e.ExitCode()
+	var e *exitErr
+	if errors.As(err, &e) {
+		return e.code
 	}
 	return exitError
 }

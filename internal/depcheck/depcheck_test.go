@@ -47,7 +47,7 @@ var rules = []rule{
 	{prefix("flow"), oneOf("decode"), "flow sits right after decode"},
 	{prefix("classify"), oneOf("flow", "decode"), "classify sees bytes and flows only"},
 	{prefix("reassembly"), oneOf("flow", "decode"), "reassembly sits before classification"},
-	{prefix("capture"), oneOf("decode"), "capture reads frames, nothing after"},
+	{prefix("capture"), oneOf("decode", "capture"), "capture reads frames, nothing after"},
 	{prefix("analyzer"), oneOf("classify", "event", "flow", "decode", "internal/magic"), "analyzer knows no sink or pipeline"},
 }
 

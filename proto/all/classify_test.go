@@ -70,11 +70,28 @@ func isCapture(name string) bool {
 
 // claimsIn runs one capture and counts claimed families over its flows.
 func claimsIn(t *testing.T, path string) map[string]int {
+	c, _ := labelsIn(path)
+	return c
+}
+
+// labelsIn runs one capture and counts, over its flows, the claimed
+// families and every app_proto (carriers included).
+func labelsIn(path string) (claims, protos map[string]int) {
 	recs, _, _ := pcaptest.Analyze([]string{path}, pcaptest.Options{})
 	out := map[string]int{}
+	protos = map[string]int{}
 	for i := range recs {
 		if recs[i].Type != event.TypeFlow || recs[i].PW == nil || recs[i].PW.Interim {
 			continue
+		}
+		if p, o := recs[i].AppProto, recs[i].AppProtoOrig; p != "" || o != "" {
+			if p == "" {
+				p = "?"
+			}
+			if o != "" {
+				p = o + ">" + p
+			}
+			protos[p]++
 		}
 		seen := map[string]bool{}
 		for _, c := range claim(&recs[i]) {
@@ -84,7 +101,7 @@ func claimsIn(t *testing.T, path string) map[string]int {
 			}
 		}
 	}
-	return out
+	return out, protos
 }
 
 // readClaims reads a claims file: "<file name> <protocol> [<protocol>...]"
@@ -137,8 +154,12 @@ func TestRepositoryCaptures(t *testing.T) {
 		if parts := strings.Split(filepath.ToSlash(rel), "/"); len(parts) > 2 && parts[0] == "proto" {
 			allowed = append(allowed, parts[1])
 		}
-		got := claimsIn(t, path)
+		got, protos := labelsIn(path)
 		row := filepath.ToSlash(rel) + ":"
+		for _, p := range sortedKeys(protos) {
+			row += fmt.Sprintf(" %s=%d", p, protos[p])
+		}
+		row += " | claims:"
 		for _, c := range sortedKeys(got) {
 			row += fmt.Sprintf(" %s=%d", c, got[c])
 			if !allowedIn(allowed, c) {

@@ -284,7 +284,11 @@ func (c *conn) emit(dir flow.Dir, t *txn, a *answer, length int64) {
 		}
 		f["status"] = a.status
 		put("http_content_type", a.ctype)
-		put("upgrade", a.upgrade)
+		if a.upgrade != "" {
+			// Suricata's http object has no upgrade field: the header goes
+			// in its response_headers shape.
+			f["response_headers"] = []map[string]string{{"name": "Upgrade", "value": a.upgrade}}
+		}
 		f["length"] = length
 	}
 	e := event.Event{Kind: event.Detected, Dir: dir, Fields: f}

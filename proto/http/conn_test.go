@@ -227,7 +227,7 @@ func TestConn(t *testing.T) {
 			name:  "websocket upgrade hands off",
 			steps: []step{{flow.Orig, wsUpgrade}, {flow.Resp, wsSwitching + "\x81\x05hello"}, {flow.Orig, "\x81\x85mask!"}},
 			events: []event.Event{detected(flow.Resp, f{"hostname": "ws.example", "url": "/chat", "http_method": "GET", "protocol": "HTTP/1.1",
-				"status": 101, "upgrade": "websocket", "length": int64(0)})},
+				"status": 101, "response_headers": []map[string]string{{"name": "Upgrade", "value": "websocket"}}, "length": int64(0)})},
 			reclassed: [][2]int{{len(wsUpgrade), len(wsSwitching)}},
 		},
 		{

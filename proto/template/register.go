@@ -13,7 +13,7 @@ func init() {
 		Products:  []string{"peerwatch template"},
 		Category:  event.CatTest,
 		Transport: analyzer.TCP,
-		Detects:   "model protocol: login, messages, logout",
+		Detects:   "model protocol: login, messages, file offers announcing direct connections, logout",
 		Detect: classify.Signature{
 			Ports:    []uint16{7777},
 			Prefixes: []classify.Prefix{{Either: true, Bytes: magic}},
