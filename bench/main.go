@@ -217,7 +217,8 @@ func benchCorpus(w io.Writer, o options, n int, pw, mk, goTool string) error {
 	prof := filepath.Join(o.workdir, fmt.Sprintf("cpu-x%d.pprof", n))
 	logf("x%d profiling %d in-process pass(es) -> %s", n, passes, prof)
 	start := time.Now()
-	if _, err := profileRun(file, filepath.Join(o.workdir, fmt.Sprintf("prof-out-x%d", n)), prof, passes); err != nil {
+	_, used, err := profileRun(file, filepath.Join(o.workdir, fmt.Sprintf("prof-out-x%d", n)), prof, passes)
+	if err != nil {
 		return err
 	}
 	wall := time.Since(start)
@@ -225,7 +226,7 @@ func benchCorpus(w io.Writer, o options, n int, pw, mk, goTool string) error {
 	if err != nil {
 		return err
 	}
-	writeBudget(w, b, passes, wall, prof)
+	writeBudget(w, b, passes, wall, used, prof)
 	return nil
 }
 
@@ -335,9 +336,10 @@ func writeResults(w io.Writer, results []result, packets uint64) {
 	}
 }
 
-func writeBudget(w io.Writer, b Budget, passes int, wall time.Duration, prof string) {
-	fmt.Fprintf(w, "\nPer-stage CPU budget: in-process pipeline.Run, workers 1, EVE + SQLite output, %d pass(es), %.2f CPU s sampled in %.1f s wall (%s).\n\n",
-		passes, b.Total.Seconds(), wall.Seconds(), prof)
+func writeBudget(w io.Writer, b Budget, passes int, wall, used time.Duration, prof string) {
+	fmt.Fprintf(w, "\nPer-stage CPU budget: in-process pipeline.Run, workers 1, EVE + SQLite output, %d pass(es); "+
+		"%.2f CPU s sampled, %.2f CPU s by getrusage (%.2f s per pass), %.1f s wall; profile %s.\n\n",
+		passes, b.Total.Seconds(), used.Seconds(), used.Seconds()/float64(passes), wall.Seconds(), prof)
 	fmt.Fprintln(w, "| stage | CPU s | share |")
 	fmt.Fprintln(w, "|---|---:|---:|")
 	for _, s := range b.Stages {

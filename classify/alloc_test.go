@@ -88,7 +88,7 @@ func TestClassifyNoAllocs(t *testing.T) {
 		{"edonkey heuristic", false, flow.Orig, "\x06\xe3\x00\x00\x00\x00", "edonkey", true},
 		{"kad heuristic", true, flow.Orig, "\xe4\x01\x00", "kad", true},
 		{"no match tcp", false, flow.Orig, "\x00\x11\x22\x33\x44\x55\x66\x77 random bytes", "", true},
-		{"no match udp", true, flow.Resp, "\x99\x88\x77\x66", "", true},
+		{"no match udp", true, flow.Resp, "\x99\x88\x77\x66\x55\x44", "", true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -32,10 +32,12 @@ type Config struct {
 
 // Flow bounds the flow table; durations are capture time.
 type Flow struct {
-	MaxFlows      int           `yaml:"max_flows"`
-	TCPIdle       time.Duration `yaml:"tcp_idle"`
-	TCPEmbryonic  time.Duration `yaml:"tcp_embryonic"`
-	UDPIdle       time.Duration `yaml:"udp_idle"`
+	MaxFlows     int           `yaml:"max_flows"`
+	TCPIdle      time.Duration `yaml:"tcp_idle"`
+	TCPEmbryonic time.Duration `yaml:"tcp_embryonic"`
+	UDPIdle      time.Duration `yaml:"udp_idle"`
+	// Linger keeps a closed TCP flow this long so that retransmitted FINs
+	// (exponential backoff when the last ACK is lost) do not start new flows.
 	Linger        time.Duration `yaml:"linger"`
 	ActiveTimeout time.Duration `yaml:"active_timeout"`
 }

@@ -1,0 +1,56 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDefaultValidates(t *testing.T) {
+	c := Default()
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.Workers < 1 {
+		t.Errorf("workers = %d after Validate", c.Workers)
+	}
+	p, err := c.Prefixes()
+	if err != nil || len(p) != 4 {
+		t.Fatalf("home_net prefixes %v, %v", p, err)
+	}
+}
+
+func TestLoad(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(body), 0o644)
+		return p
+	}
+	c, err := Load(write("ok.yaml", "workers: 3\nhome_net: [192.0.2.0/24]\nflow:\n  udp_idle: 10m\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Workers != 3 || c.Flow.UDPIdle != 10*time.Minute || c.HomeNet[0] != "192.0.2.0/24" || c.Flow.TCPIdle != 5*time.Minute {
+		t.Errorf("loaded %+v", c)
+	}
+	if _, err := Load(write("empty.yaml", "")); err != nil {
+		t.Errorf("empty file: %v", err)
+	}
+	for name, body := range map[string]string{
+		"unknown.yaml":  "wokers: 3\n",
+		"badnet.yaml":   "home_net: [not-a-net]\n",
+		"negative.yaml": "flow:\n  max_flows: -1\n",
+		"range.yaml":    "workers: 1000\n",
+		"syntax.yaml":   "flow: [\n",
+	} {
+		if _, err := Load(write(name, body)); err == nil || !strings.HasPrefix(err.Error(), "config: ") {
+			t.Errorf("%s: err = %v", name, err)
+		}
+	}
+	if _, err := Load(filepath.Join(dir, "missing.yaml")); err == nil {
+		t.Error("missing file accepted")
+	}
+}
