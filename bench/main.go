@@ -194,7 +194,7 @@ func benchCorpus(w io.Writer, o options, n int, pw, mk, goTool string) error {
 			if err != nil {
 				return err
 			}
-			logf("x%d run %d %-32s cpu %.2fs (user %.2f sys %.2f) rss %d MB wall %s", n, r+1, t.name, u.CPU(), u.User, u.Sys, u.MaxRSS/1024, u.Wall)
+			logf("x%d run %d %-32s cpu %.2fs (user %.2f sys %.2f) rss %d MiB wall %.2fs", n, r+1, t.name, u.CPU(), u.User, u.Sys, u.MaxRSS/1024, u.Wall.Seconds())
 			results[i].tool = t.name
 			results[i].runs = append(results[i].runs, u)
 		}

@@ -107,26 +107,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	home, _ := cfg.Prefixes()
-	key := o.FingerprintKey
-	r := &run{
-		engine: Engine(),
-		flowCfg: flow.Config{MaxFlows: cfg.Flow.MaxFlows, TCPIdle: cfg.Flow.TCPIdle, TCPEmbryonic: cfg.Flow.TCPEmbryonic,
-			UDPIdle: cfg.Flow.UDPIdle, Linger: cfg.Flow.Linger, ActiveTimeout: cfg.Flow.ActiveTimeout},
-		streamCfg: reassembly.Config{MaxBufferedPerDir: cfg.Stream.MaxBufferedPerDir, MaxBufferedTotal: cfg.Stream.MaxBufferedTotal},
-		expect:    analyzer.NewExpectations(analyzer.ExpectConfig{Max: cfg.Expect.Max, PerHost: cfg.Expect.PerHost, TTL: cfg.Expect.TTL}),
-		opts: analyzer.Options{CaptureContent: cfg.Privacy.CaptureContent, RevealCredentials: cfg.Privacy.RevealCredentials,
-			ExtractDir: cfg.Files.ExtractDir, ExtractMax: cfg.Files.ExtractMax,
-			Fingerprint: func(b []byte) string {
-				m := hmac.New(sha256.New, key)
-				m.Write(b)
-				return hex.EncodeToString(m.Sum(nil)[:12])
-			}},
-		home:       home,
-		nworkers:   cfg.Workers,
-		maxClsPkts: cfg.Classifier.MaxPackets,
-		maxAnBuf:   cfg.Stream.MaxAnalyzerBuffer,
-	}
+	r := newRun(cfg, o.FingerprintKey)
 	sum := newSummary()
 	wr := &writer{sinks: o.Sinks, sum: sum}
 	start := time.Now()
@@ -186,6 +167,30 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		return sum, &InputError{Err: inErr}
 	}
 	return sum, nil
+}
+
+// newRun builds the shared state of a run from a validated configuration.
+func newRun(cfg config.Config, key []byte) *run {
+	home, _ := cfg.Prefixes()
+	r := &run{
+		engine: Engine(),
+		flowCfg: flow.Config{MaxFlows: cfg.Flow.MaxFlows, TCPIdle: cfg.Flow.TCPIdle, TCPEmbryonic: cfg.Flow.TCPEmbryonic,
+			UDPIdle: cfg.Flow.UDPIdle, Linger: cfg.Flow.Linger, ActiveTimeout: cfg.Flow.ActiveTimeout},
+		streamCfg: reassembly.Config{MaxBufferedPerDir: cfg.Stream.MaxBufferedPerDir, MaxBufferedTotal: cfg.Stream.MaxBufferedTotal},
+		expect:    analyzer.NewExpectations(analyzer.ExpectConfig{Max: cfg.Expect.Max, PerHost: cfg.Expect.PerHost, TTL: cfg.Expect.TTL}),
+		opts: analyzer.Options{CaptureContent: cfg.Privacy.CaptureContent, RevealCredentials: cfg.Privacy.RevealCredentials,
+			ExtractDir: cfg.Files.ExtractDir, ExtractMax: cfg.Files.ExtractMax,
+			Fingerprint: func(b []byte) string {
+				m := hmac.New(sha256.New, key)
+				m.Write(b)
+				return hex.EncodeToString(m.Sum(nil)[:12])
+			}},
+		home:       home,
+		nworkers:   cfg.Workers,
+		maxClsPkts: cfg.Classifier.MaxPackets,
+		maxAnBuf:   cfg.Stream.MaxAnalyzerBuffer,
+	}
+	return r
 }
 
 // writer passes record batches to every sink and feeds the summary.

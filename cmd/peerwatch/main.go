@@ -1,6 +1,3 @@
-// Command peerwatch finds Instant Messaging and peer-to-peer use in network
-// traffic. main parses the command line, loads the configuration and calls
-// the pipeline; nothing else lives here.
 package main
 
 import (

@@ -43,7 +43,7 @@ func TestAllUpToDate(t *testing.T) {
 	}
 }
 
-var kindRE = regexp.MustCompile(`"kind":"([a-z_]+)"`)
+var kindRE = regexp.MustCompile(`"peerwatch":{"kind":"([a-z_]+)"`)
 
 // TestSpecNames checks that every registered protocol is named after its
 // folder (or prefixed by it) and that its folder documents it.
