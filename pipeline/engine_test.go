@@ -164,7 +164,9 @@ func TestInterrupt(t *testing.T) {
 	if !closed.closed || len(m.Recs) == 0 || m.Recs[len(m.Recs)-1].Type != event.TypePeerwatchStats {
 		t.Errorf("closed %v, %d records", closed.closed, len(m.Recs))
 	}
-	_ = sum
+	if !sum.Interrupted {
+		t.Error("summary does not say the run was interrupted")
+	}
 }
 
 type closeSink struct {

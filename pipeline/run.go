@@ -235,6 +235,7 @@ func (rd *reader) readAll(ctx context.Context, pkt func(p *decode.Packet, idx ui
 	var p decode.Packet
 	for fi, path := range rd.o.Files {
 		if err := ctx.Err(); err != nil {
+			rd.sum.Interrupted = true
 			break
 		}
 		src, err := pcapfile.Open(path)

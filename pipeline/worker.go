@@ -211,14 +211,16 @@ func (w *worker) classify(f *flow.Flow, c *conn, dir flow.Dir, data []byte, gap 
 			return
 		}
 	}
-	if v.Done || (!udp && len(c.cbuf[dir]) >= limit) {
+	// A UDP datagram that matched nothing says nothing of the next one:
+	// only the packet budget ends a UDP flow's classification.
+	if !udp && (v.Done || len(c.cbuf[dir]) >= limit) {
 		c.clsDone[dir] = true
 	}
 	w.maybeGiveUp(c, limit)
 }
 
 func (w *worker) maybeGiveUp(c *conn, limit int) {
-	if (c.clsDone[0] && c.clsDone[1]) || c.clsPkts >= w.r.maxClsPkts {
+	if (c.clsDone[0] && c.clsDone[1]) || c.clsPkts >= w.r.maxClsPkts || len(c.clog) >= 4*w.r.maxClsPkts {
 		c.state = stUnknown
 		w.st.unknown++
 		c.cbuf[0], c.cbuf[1], c.clog = c.cbuf[0][:0], c.cbuf[1][:0], c.clog[:0]
@@ -233,26 +235,34 @@ func (w *worker) replay(f *flow.Flow, c *conn, cur []byte) {
 	bufs := c.cbuf
 	c.cbuf[0], c.cbuf[1], c.clog = nil, nil, nil
 	var off [2]int
+	udp := f.Proto == decode.UDP
 	for i, e := range log {
-		if c.state != stAnalyze {
-			break // the analyzer detached or asked to reclassify
+		if c.state == stUnknown {
+			break // the analyzer detached
 		}
 		d := e.dir
-		if i == len(log)-1 {
-			w.feed(f, c, d, cur, int(e.gap), f.Proto == decode.UDP)
-			break
-		}
+		var chunk []byte
 		gap := int(e.gap)
-		if e.stored == 0 && e.n > 0 {
+		switch {
+		case i == len(log)-1:
+			chunk = cur
+		case e.stored == 0 && e.n > 0:
 			gap += int(e.n)
-			w.feedGapOnly(f, c, d, gap)
-			continue
+		default:
+			chunk = bufs[d][off[d] : off[d]+int(e.stored)]
+			off[d] += int(e.stored)
 		}
-		chunk := bufs[d][off[d] : off[d]+int(e.stored)]
-		off[d] += int(e.stored)
-		w.feed(f, c, d, chunk, gap, f.Proto == decode.UDP)
-		if e.stored < e.n {
-			w.feedGapOnly(f, c, d, int(e.n-e.stored))
+		// An analyzer may hand the stream back (Reclassify) while the log
+		// is replayed: what follows goes to the classifier again.
+		if c.state == stClassify {
+			w.classify(f, c, d, chunk, gap, udp)
+		} else {
+			w.feed(f, c, d, chunk, gap, udp)
+		}
+		if i < len(log)-1 && e.stored < e.n && e.stored > 0 {
+			if c.state == stAnalyze {
+				w.feedGapOnly(f, c, d, int(e.n-e.stored))
+			}
 		}
 	}
 }
