@@ -285,3 +285,17 @@ func TestParseFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestProcField(t *testing.T) {
+	info := []byte("processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: fpu\n")
+	tests := []struct{ key, want string }{
+		{"model name", "AMD EPYC"},
+		{"flags", "fpu"},
+		{"missing", "unknown"},
+	}
+	for _, tc := range tests {
+		if got := procField(info, tc.key); got != tc.want {
+			t.Errorf("procField(%q) = %q, want %q", tc.key, got, tc.want)
+		}
+	}
+}

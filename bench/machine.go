@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"strconv"
 	"strings"
 )
 
@@ -53,13 +54,18 @@ func cpuModel() string {
 	return procField(b, "model name")
 }
 
-// memTotal returns MemTotal from /proc/meminfo.
+// memTotal returns MemTotal from /proc/meminfo in GiB.
 func memTotal() string {
 	b, err := os.ReadFile("/proc/meminfo")
 	if err != nil {
 		return "unknown"
 	}
-	return procField(b, "MemTotal")
+	v := procField(b, "MemTotal")
+	kb, err := strconv.ParseFloat(strings.TrimSuffix(v, " kB"), 64)
+	if err != nil {
+		return v
+	}
+	return fmt.Sprintf("%.1f GiB", kb/(1<<20))
 }
 
 // procField returns the value of the first "key : value" line of a /proc

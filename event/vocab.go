@@ -118,3 +118,8 @@ const (
 // (flow.Confidence.String, flow.Evidence.Names): "none", "port", "hostname",
 // "pattern", "probe", "expected", "confirmed"; "port", "prefix", "probe",
 // "parse", "expectation", "sni", "dns", "corroboration".
+
+// FileTypes are the values of peerwatch.file_type: the class of a file's
+// content by magic number (internal/magic decides; a test keeps the two
+// lists equal).
+var FileTypes = []string{"executable", "script", "archive", "document", "audio", "video", "image", "other"}

@@ -461,6 +461,17 @@ func (t *Table) Flush(why EndReason) {
 	}
 }
 
+// Rewind ends every live flow with reason why and sets the clock back to
+// now. The pipeline calls it when capture time goes back for good (a file
+// from an earlier epoch, or normal packets after a bogus future timestamp):
+// flows of the other epoch cannot continue, and without a rewind every new
+// flow would look idle past its timeout at once.
+func (t *Table) Rewind(now time.Time, why EndReason) {
+	t.Flush(why)
+	t.heap = t.heap[:0]
+	t.now = now.UnixNano()
+}
+
 // Len returns the number of live flows.
 func (t *Table) Len() int { return t.live }
 

@@ -544,3 +544,19 @@ func TestEndExactlyOnce(t *testing.T) {
 		}
 	}
 }
+
+func TestRewind(t *testing.T) {
+	h := newHarness(t, Config{})
+	h.feed(udpP(cli, srv, 10*time.Hour))
+	h.advance(10 * time.Hour)
+	h.tab.Rewind(time.Unix(0, 0).Add(time.Second), EndTimeout)
+	if len(h.rec.ends) != 1 || h.rec.ends[0].why != EndTimeout || h.tab.Len() != 0 {
+		t.Fatalf("ends %v, len %d", h.rec.ends, h.tab.Len())
+	}
+	// After the rewind, flows of the earlier epoch live normally.
+	f1, _, created1 := h.feed(udpP(cli, srv, 2*time.Second))
+	f2, _, created2 := h.feed(udpP(srv, cli, 3*time.Second))
+	if !created1 || created2 || f1 != f2 || h.tab.Len() != 1 {
+		t.Errorf("after rewind: created %v %v, same %v, len %d", created1, created2, f1 == f2, h.tab.Len())
+	}
+}

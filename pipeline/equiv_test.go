@@ -78,3 +78,26 @@ func TestWorkersCorpus(t *testing.T) {
 	}
 	equivalent(t, []string{filepath.Join(dir, "x6.pcap")})
 }
+
+// TestWorkersEpochs: files from different years in one run make the
+// capture clock go back (a new epoch); 1 and 4 workers still agree, and
+// flows are not split by the jumps.
+func TestWorkersEpochs(t *testing.T) {
+	root := pcaptest.Root()
+	files := []string{
+		filepath.Join(root, "proto", "template", "testdata", "template.pcap"),    // 2024
+		filepath.Join(root, "proto", "http", "testdata", "nDPI__bt-http.pcapng"), // 2021
+		filepath.Join(root, "testdata", "demo.pcapng"),                           // 2006..2026
+		filepath.Join(root, "proto", "http", "testdata", "nDPI__http.pcapng"),    // 2022
+	}
+	equivalent(t, files)
+	_, sum, _ := pcaptest.Analyze(files, pcaptest.Options{})
+	if sum.Rewinds == 0 {
+		t.Fatal("no clock rewind: the test proves nothing")
+	}
+	_, one, _ := pcaptest.Analyze(files[2:3], pcaptest.Options{})
+	_, all, _ := pcaptest.Analyze(files, pcaptest.Options{})
+	if all.Flows < one.Flows || all.Flows > one.Flows+10 {
+		t.Errorf("%d flows in the run, %d in demo.pcapng alone: jumps split flows", all.Flows, one.Flows)
+	}
+}

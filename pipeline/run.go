@@ -136,7 +136,10 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		FragTimeout: cfg.Frag.Timeout, FragMemory: cfg.Frag.MaxBytes, FragMaxDatagrams: cfg.Frag.MaxDatagrams})}
 	var inErr error
 	if r.nworkers == 1 {
-		inErr = rd.readAll(ctx, func(p *decode.Packet, idx uint64, clock int64, file string) {
+		inErr = rd.readAll(ctx, func(p *decode.Packet, idx uint64, clock int64, rewind bool, file string) {
+			if rewind {
+				r.workers[0].rewind(clock)
+			}
 			r.workers[0].packet(p, idx, clock, file)
 		}, func() {
 			// Packets that decode to nothing still move the clock.
@@ -225,12 +228,20 @@ type reader struct {
 	// at the same packet index whatever the number of workers, even when
 	// a capture's timestamps go back.
 	clock int64
+	// rewind is set when the clock went back for good; the next decoded
+	// packet carries it to the workers.
+	rewind bool
 }
+
+// clockJumpBack is how far capture time may go back (reordering, merged
+// interfaces) before it counts as a new epoch: the flows of the old epoch
+// end and the clock follows the packets back.
+const clockJumpBack = 10 * time.Minute
 
 // readAll reads every file in order, calling pkt for each decoded packet and,
 // if set, fileDone after each file. Read errors are collected: the next file
 // is still read.
-func (rd *reader) readAll(ctx context.Context, pkt func(p *decode.Packet, idx uint64, clock int64, file string), fileDone func()) error {
+func (rd *reader) readAll(ctx context.Context, pkt func(p *decode.Packet, idx uint64, clock int64, rewind bool, file string), fileDone func()) error {
 	var errs []error
 	var p decode.Packet
 	for fi, path := range rd.o.Files {
@@ -266,8 +277,14 @@ func (rd *reader) readAll(ctx context.Context, pkt func(p *decode.Packet, idx ui
 				break
 			}
 			rd.idx++
-			if ns := ci.Timestamp.UnixNano(); ns > rd.clock || rd.idx == 1 {
+			ns := ci.Timestamp.UnixNano()
+			switch {
+			case ns > rd.clock || rd.idx == 1:
 				rd.clock = ns
+			case rd.clock-ns > int64(clockJumpBack):
+				rd.clock = ns
+				rd.rewind = true
+				rd.sum.Rewinds++
 			}
 			fs.Packets++
 			rd.sum.Packets++
@@ -281,7 +298,8 @@ func (rd *reader) readAll(ctx context.Context, pkt func(p *decode.Packet, idx ui
 				continue
 			}
 			p.Timestamp = ci.Timestamp
-			pkt(&p, rd.idx, rd.clock, name)
+			pkt(&p, rd.idx, rd.clock, rd.rewind, name)
+			rd.rewind = false
 		}
 		if rd.o.Progress != nil {
 			rd.o.Progress(fi, src.Offset(), rd.sum.Packets)
@@ -310,6 +328,10 @@ type batch struct {
 	file     string
 	end      uint64
 	endClock int64
+	// rewind asks the worker to end its flows and set its clock back to
+	// rewindClock before the batch's packets.
+	rewind      bool
+	rewindClock int64
 }
 
 type shard struct {
@@ -335,6 +357,9 @@ func (rd *reader) sharded(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			for b := range s.in {
+				if b.rewind {
+					w.rewind(b.rewindClock)
+				}
 				for j := range b.pkts {
 					w.packet(&b.pkts[j], b.idx[j], b.clock[j], b.file)
 				}
@@ -343,6 +368,7 @@ func (rd *reader) sharded(ctx context.Context) error {
 				w.table.Advance(time.Unix(0, b.endClock))
 				w.flush()
 				b.pkts, b.idx, b.clock, b.arena = b.pkts[:0], b.idx[:0], b.clock[:0], b.arena[:0]
+				b.rewind = false
 				s.free <- b
 			}
 			w.finish()
@@ -350,29 +376,43 @@ func (rd *reader) sharded(ctx context.Context) error {
 	}
 	var file string
 	inRound := 0
+	var lastIdx uint64
+	var lastClock int64
+	rewind, rewindClock := false, int64(0)
+	take := func(s *shard) *batch {
+		b := <-s.free
+		b.rewind, b.rewindClock = rewind, rewindClock
+		return b
+	}
 	sendRound := func() {
 		for _, s := range shards {
 			if s.cur == nil {
-				s.cur = <-s.free
+				s.cur = take(s)
 			}
-			s.cur.end, s.cur.endClock, s.cur.file = rd.idx, rd.clock, file
+			s.cur.end, s.cur.endClock, s.cur.file = lastIdx, lastClock, file
 			s.in <- s.cur
 			s.cur = nil
 		}
 		inRound = 0
+		rewind = false
 	}
-	err := rd.readAll(ctx, func(p *decode.Packet, idx uint64, clock int64, name string) {
-		if name != file && inRound > 0 {
+	err := rd.readAll(ctx, func(p *decode.Packet, idx uint64, clock int64, rw bool, name string) {
+		if (name != file || rw) && inRound > 0 {
 			sendRound()
+		}
+		if rw {
+			// The round before ended at the previous packet; every worker
+			// rewinds before its first packet of this one.
+			rewind, rewindClock = true, clock
 		}
 		file = name
 		s := shards[flow.Hash(p)%uint64(len(shards))]
 		if s.cur == nil {
-			s.cur = <-s.free
+			s.cur = take(s)
 		}
 		if len(s.cur.arena)+len(p.Payload) > cap(s.cur.arena) {
 			sendRound()
-			s.cur = <-s.free
+			s.cur = take(s)
 		}
 		b := s.cur
 		q := *p
@@ -382,14 +422,17 @@ func (rd *reader) sharded(ctx context.Context) error {
 		b.pkts = append(b.pkts, q)
 		b.idx = append(b.idx, idx)
 		b.clock = append(b.clock, clock)
+		lastIdx, lastClock = idx, clock
 		if inRound++; inRound >= roundPackets {
 			sendRound()
 		}
 	}, func() {
+		lastIdx, lastClock = rd.idx, rd.clock
 		if inRound > 0 {
 			sendRound()
 		}
 	})
+	lastIdx, lastClock = rd.idx, rd.clock
 	sendRound()
 	for _, s := range shards {
 		close(s.in)

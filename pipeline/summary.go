@@ -39,6 +39,7 @@ type Summary struct {
 	Files       []FileSummary
 	FileErrors  []string
 	Interrupted bool
+	Rewinds     uint64 // times capture time went back for good (new epoch)
 
 	Flows       uint64
 	FlowReasons map[string]uint64
@@ -176,7 +177,7 @@ func statsRecords(s *Summary, r *run, elapsed time.Duration) []event.Record {
 	pw := map[string]any{
 		"packets": s.Packets, "bytes": s.Bytes, "flows": s.Flows, "decode": reasons,
 		"unsupported_links": links, "protocols": protos, "services": services, "engine": engine,
-		"workers": r.nworkers, "files": len(s.Files), "file_errors": len(s.FileErrors),
+		"workers": r.nworkers, "files": len(s.Files), "file_errors": len(s.FileErrors), "clock_rewinds": s.Rewinds,
 	}
 	up := int64(elapsed / time.Second)
 	return []event.Record{
@@ -217,6 +218,9 @@ func (s *Summary) Print(w io.Writer) {
 		sort.Strings(ls)
 		fmt.Fprintf(w, "unsupported link types  %s\n", strings.Join(ls, ", "))
 	}
+	if s.Rewinds > 0 {
+		fmt.Fprintf(w, "clock    went back %d times (new epoch: flows before it ended)\n", s.Rewinds)
+	}
 	if n := s.Engine["flows_evicted"]; n > 0 {
 		fmt.Fprintf(w, "evicted  %d flows (flow table full)\n", n)
 	}
@@ -240,7 +244,20 @@ func (s *Summary) Print(w io.Writer) {
 	}
 }
 
-func linkName(l decode.LinkType) string { return fmt.Sprintf("linktype %d", uint16(l)) }
+// linkNames names link types peerwatch does not decode (pcap LINKTYPE_ registry).
+var linkNames = map[decode.LinkType]string{
+	6: "IEEE 802.5 Token Ring", 8: "SLIP", 10: "FDDI", 105: "IEEE 802.11", 119: "802.11 Prism",
+	127: "802.11 radiotap", 138: "IP over IEEE 1394", 143: "DOCSIS", 163: "802.11 AVS", 187: "Bluetooth HCI H4",
+	189: "Linux USB", 195: "IEEE 802.15.4", 201: "Bluetooth HCI H4 with pseudo-header", 215: "IEEE 802.15.4 (no FCS)",
+	220: "Linux USB (mmapped)", 253: "Linux netlink", 263: "Bluetooth LE LL", 283: "IEEE 802.15.4 TAP",
+}
+
+func linkName(l decode.LinkType) string {
+	if n, ok := linkNames[l]; ok {
+		return fmt.Sprintf("%s (linktype %d)", n, uint16(l))
+	}
+	return fmt.Sprintf("linktype %d", uint16(l))
+}
 
 // clean drops control characters from attacker-controlled text.
 func clean(s string) string {

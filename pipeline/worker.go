@@ -78,6 +78,13 @@ func (w *worker) packet(p *decode.Packet, idx uint64, clock int64, file string) 
 	}
 }
 
+// rewind ends every flow of this shard and sets its clock back: capture
+// time went back for good.
+func (w *worker) rewind(clock int64) {
+	w.table.Rewind(time.Unix(0, clock), flow.EndTimeout)
+	w.flush()
+}
+
 // flush hands the pending records to the writer.
 func (w *worker) flush() {
 	if len(w.out) == 0 {
