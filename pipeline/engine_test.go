@@ -188,3 +188,59 @@ func TestMissingFile(t *testing.T) {
 		t.Errorf("packets %d, %d records", sum.Packets, len(recs))
 	}
 }
+
+// "zreplay" is recognised only by its responder's first bytes, so the
+// originator's bytes are read while classifying and must be replayed to the
+// analyzer first, in packet order.
+func init() {
+	analyzer.Register(analyzer.Spec{Name: "zreplay", Category: event.CatCarrier, Transport: analyzer.TCP,
+		Detect: classify.Signature{Prefixes: []classify.Prefix{{Dir: flow.Resp, Bytes: "ZR-OK"}}},
+		New:    func(s *analyzer.Session) analyzer.Conn { return &zreplay{s: s} }})
+}
+
+type zreplay struct {
+	s     *analyzer.Session
+	order []string
+}
+
+func (z *zreplay) Feed(dir flow.Dir, data []byte) (int, error) {
+	z.order = append(z.order, dir.String()+":"+string(data))
+	return len(data), nil
+}
+
+func (z *zreplay) End(flow.EndReason) {
+	z.s.Emit(event.Event{Kind: event.Detected, Fields: map[string]any{"order": z.order}})
+}
+
+func TestReplayInPacketOrder(t *testing.T) {
+	w := pcaptest.NewWriter()
+	c := w.TCP(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), netip.MustParseAddrPort("10.0.0.1:1000"), netip.MustParseAddrPort("192.0.2.1:9"))
+	c.Handshake()
+	c.Send(0, []byte("hello-1"))
+	c.Send(0, []byte("hello-2"))
+	c.Send(1, []byte("ZR-OK"))
+	c.Send(0, []byte("after"))
+	c.Close()
+	path := filepath.Join(t.TempDir(), "replay.pcap")
+	w.WriteFile(path)
+	recs, _, err := pcaptest.Analyze([]string{path}, pcaptest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if r.Type == "zreplay" {
+			got := r.App.Fields["order"].([]string)
+			want := []string{"orig:hello-1", "orig:hello-2", "resp:ZR-OK", "orig:after"}
+			if len(got) != len(want) {
+				t.Fatalf("order %v, want %v", got, want)
+			}
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("order %v, want %v", got, want)
+				}
+			}
+			return
+		}
+	}
+	t.Fatal("zreplay never attached")
+}

@@ -329,3 +329,22 @@ func TestSharedCaptures(t *testing.T) {
 	wg.Wait()
 	t.Logf("%d captures analyzed (capinfos counts for %d)", checked, len(counts))
 }
+
+// TestExtract: --extract-files stores the transferred file under its
+// SHA-256, never under the name from the wire.
+func TestExtract(t *testing.T) {
+	tmp := t.TempDir()
+	ex := filepath.Join(tmp, "files")
+	r := analyze(t, filepath.Join(tmp, "out"), "--extract-files", ex, filepath.Join("..", "..", "proto", "template", "testdata", "template.pcap"))
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	const sha = "05990b035d8d49361d63041718d6bba5cc1f92bd632653e860a8077048b72891"
+	b, err := os.ReadFile(filepath.Join(ex, sha))
+	if err != nil || len(b) != 3016 || string(b[:2]) != "MZ" {
+		t.Fatalf("extracted file: %d bytes, %v", len(b), err)
+	}
+	if _, err := os.Stat(filepath.Join(ex, "report.exe")); err == nil {
+		t.Error("file stored under its wire name")
+	}
+}
