@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"sort"
@@ -19,8 +18,6 @@ import (
 	"github.com/peerwatch/peerwatch/config"
 	"github.com/peerwatch/peerwatch/pipeline"
 	_ "github.com/peerwatch/peerwatch/proto/all" // every protocol analyzer, as in cmd/peerwatch
-	"github.com/peerwatch/peerwatch/sink/eve"
-	"github.com/peerwatch/peerwatch/sink/sqlite"
 )
 
 // ErrTraces is returned when `go tool pprof -traces` output cannot be read.
@@ -66,7 +63,7 @@ func profileRun(file, outDir, out string, passes int) (uint64, time.Duration, er
 		cfg := config.Default()
 		cfg.Workers = 1
 		cfg.Output.Dir = outDir
-		sinks, err := openSinks(cfg, file)
+		sinks, err := pipeline.OpenOutput(cfg, pipeline.OutputOptions{Force: true, Args: "bench", Version: "bench", Files: []string{file}})
 		if err != nil {
 			pprof.StopCPUProfile()
 			return 0, 0, err
@@ -89,42 +86,6 @@ func processCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// openSinks opens eve.json and peerwatch.db in a fresh output directory the
-// way `peerwatch analyze --force` does.
-func openSinks(cfg config.Config, file string) ([]pipeline.Sink, error) {
-	dir := cfg.Output.Dir
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return nil, err
-	}
-	evePath, dbPath := filepath.Join(dir, "eve.json"), filepath.Join(dir, "peerwatch.db")
-	for _, p := range []string{evePath, dbPath, dbPath + "-wal", dbPath + "-shm"} {
-		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return nil, err
-		}
-	}
-	var sinks []pipeline.Sink
-	if cfg.Output.EVE {
-		w, err := eve.Create(evePath)
-		if err != nil {
-			return nil, err
-		}
-		sinks = append(sinks, w)
-	}
-	if cfg.Output.SQLite {
-		home, _ := cfg.Prefixes()
-		st, err := sqlite.Open(dbPath, sqlite.Options{AllFlows: cfg.Output.AllFlows, HomeNet: home, Encode: eve.Append,
-			Run: sqlite.RunInfo{Started: time.Now(), Args: "bench", Version: "bench", Files: []string{file}}})
-		if err != nil {
-			for _, s := range sinks {
-				s.Close()
-			}
-			return nil, err
-		}
-		sinks = append(sinks, st)
-	}
-	return sinks, nil
 }
 
 // StageCost is the CPU time charged to one stage.

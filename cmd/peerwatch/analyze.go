@@ -18,8 +18,6 @@ import (
 
 	"github.com/peerwatch/peerwatch/config"
 	"github.com/peerwatch/peerwatch/pipeline"
-	"github.com/peerwatch/peerwatch/sink/eve"
-	"github.com/peerwatch/peerwatch/sink/sqlite"
 )
 
 type analyzeCmd struct {
@@ -97,7 +95,11 @@ func (a *analyzeCmd) Run() error {
 	opts := pipeline.Options{Config: cfg, Files: a.Files, FingerprintKey: key}
 	var sinks []pipeline.Sink
 	if !a.NoOutput {
-		sinks, err = openSinks(cfg, a.Force, a.Files)
+		sinks, err = pipeline.OpenOutput(cfg, pipeline.OutputOptions{Force: a.Force, Args: strings.Join(os.Args[1:], " "),
+			Version: versionString(), Files: a.Files})
+		if errors.Is(err, pipeline.ErrOutputExists) {
+			return &exitErr{exitInput, err}
+		}
 		if err != nil {
 			return err
 		}
@@ -134,51 +136,6 @@ func (a *analyzeCmd) Run() error {
 		return runErr
 	}
 	return nil
-}
-
-// openSinks prepares the output directory and opens eve.json and
-// peerwatch.db. It refuses to mix two runs' results.
-func openSinks(cfg config.Config, force bool, files []string) ([]pipeline.Sink, error) {
-	dir := cfg.Output.Dir
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return nil, err
-	}
-	evePath, dbPath := filepath.Join(dir, "eve.json"), filepath.Join(dir, "peerwatch.db")
-	for _, p := range []string{evePath, dbPath} {
-		if _, err := os.Stat(p); err == nil {
-			if !force {
-				return nil, &exitErr{exitInput, fmt.Errorf("%s already holds results (%s); use --force to overwrite or choose another --output", dir, filepath.Base(p))}
-			}
-		}
-	}
-	if force {
-		for _, p := range []string{evePath, dbPath, dbPath + "-wal", dbPath + "-shm"} {
-			if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-				return nil, err
-			}
-		}
-	}
-	var sinks []pipeline.Sink
-	if cfg.Output.EVE {
-		w, err := eve.Create(evePath)
-		if err != nil {
-			return nil, err
-		}
-		sinks = append(sinks, w)
-	}
-	if cfg.Output.SQLite {
-		home, _ := cfg.Prefixes()
-		st, err := sqlite.Open(dbPath, sqlite.Options{AllFlows: cfg.Output.AllFlows, HomeNet: home, Encode: eve.Append,
-			Run: sqlite.RunInfo{Started: time.Now(), Args: strings.Join(os.Args[1:], " "), Version: versionString(), Files: files}})
-		if err != nil {
-			for _, s := range sinks {
-				s.Close()
-			}
-			return nil, err
-		}
-		sinks = append(sinks, st)
-	}
-	return sinks, nil
 }
 
 // loadKey reads the per-install fingerprint key, creating it if missing.

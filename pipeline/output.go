@@ -1,0 +1,71 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/peerwatch/peerwatch/config"
+	"github.com/peerwatch/peerwatch/sink/eve"
+	"github.com/peerwatch/peerwatch/sink/sqlite"
+)
+
+// ErrOutputExists is returned by OpenOutput when the output directory
+// already holds a run's results and Force is not set.
+var ErrOutputExists = errors.New("pipeline: output directory already holds results")
+
+// OutputOptions describe the run for the output files.
+type OutputOptions struct {
+	Force   bool     // replace earlier results
+	Args    string   // the command line, for the runs table
+	Version string   // peerwatch's version
+	Files   []string // the input files
+}
+
+// OpenOutput prepares cfg.Output.Dir and opens the offline sinks it names:
+// eve.json and peerwatch.db. It refuses to mix two runs' results.
+func OpenOutput(cfg config.Config, o OutputOptions) ([]Sink, error) {
+	dir := cfg.Output.Dir
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, err
+	}
+	evePath, dbPath := filepath.Join(dir, "eve.json"), filepath.Join(dir, "peerwatch.db")
+	if !o.Force {
+		for _, p := range []string{evePath, dbPath} {
+			if _, err := os.Stat(p); err == nil {
+				return nil, fmt.Errorf("%w: %s (%s); use --force to overwrite or choose another --output", ErrOutputExists, dir, filepath.Base(p))
+			}
+		}
+	}
+	for _, p := range []string{evePath, dbPath, dbPath + "-wal", dbPath + "-shm"} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+	}
+	var sinks []Sink
+	if cfg.Output.EVE {
+		w, err := eve.Create(evePath)
+		if err != nil {
+			return nil, err
+		}
+		sinks = append(sinks, w)
+	}
+	if cfg.Output.SQLite {
+		home, err := cfg.Prefixes()
+		if err != nil {
+			return nil, err
+		}
+		st, err := sqlite.Open(dbPath, sqlite.Options{AllFlows: cfg.Output.AllFlows, HomeNet: home, Encode: eve.Append,
+			Run: sqlite.RunInfo{Started: time.Now(), Args: o.Args, Version: o.Version, Files: o.Files}})
+		if err != nil {
+			for _, s := range sinks {
+				s.Close()
+			}
+			return nil, err
+		}
+		sinks = append(sinks, st)
+	}
+	return sinks, nil
+}
