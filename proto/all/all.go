@@ -4,5 +4,11 @@ package all
 
 import (
 	_ "github.com/peerwatch/peerwatch/proto/http"
+	_ "github.com/peerwatch/peerwatch/proto/icqdc"
+	_ "github.com/peerwatch/peerwatch/proto/icqv5"
+	_ "github.com/peerwatch/peerwatch/proto/odc"
+	_ "github.com/peerwatch/peerwatch/proto/oft"
+	_ "github.com/peerwatch/peerwatch/proto/oscar"
 	_ "github.com/peerwatch/peerwatch/proto/template"
+	_ "github.com/peerwatch/peerwatch/proto/toc"
 )

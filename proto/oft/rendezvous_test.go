@@ -1,0 +1,38 @@
+//go:build withoscar
+
+// This test needs proto/oscar, written in parallel: once it is in the tree,
+// remove the build constraint above and create the golden file with
+//
+//	go test ./proto/oft -run TestGoldenRendezvous -update
+package oft
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/peerwatch/peerwatch/internal/golden"
+	"github.com/peerwatch/peerwatch/internal/pcaptest"
+
+	_ "github.com/peerwatch/peerwatch/proto/oscar"
+)
+
+// TestGoldenRendezvous runs the capture with the OSCAR analyzer registered:
+// the rendezvous on the BOS connection announces the OFT connection, which
+// is labelled with the feature, the users and the file name before its
+// first payload byte.
+func TestGoldenRendezvous(t *testing.T) {
+	recs, _, err := pcaptest.Analyze([]string{filepath.Join("testdata", "rendezvous-oft.pcap")}, pcaptest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := pcaptest.Lines(recs)
+	pcaptest.Validate(t, lines)
+	golden.Check(t, filepath.Join("testdata", "rendezvous-oft.golden.jsonl"), lines)
+	checkFileinfo(t, lines)
+	for _, want := range []string{`"confidence":"expected"`, `"name":"setup.exe"`, `"feature":"file_transfer"`} {
+		if !strings.Contains(string(lines), want) {
+			t.Errorf("records lack %s", want)
+		}
+	}
+}

@@ -1,0 +1,48 @@
+package oscar
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/peerwatch/peerwatch/config"
+	"github.com/peerwatch/peerwatch/internal/golden"
+	"github.com/peerwatch/peerwatch/internal/pcaptest"
+)
+
+// TestGolden runs the real captures and the synthetic ones of testdata
+// through the whole pipeline: our records, validated against the EVE schema,
+// are the golden files. The reveal variant runs with --reveal-credentials
+// and --capture-content.
+func TestGolden(t *testing.T) {
+	for _, tc := range []struct {
+		file   string
+		reveal bool
+	}{
+		{"nDPI__Oscar.pcap", false},
+		{"lab__aim-finch-retroaimserver.pcap", false},
+		{"synthetic-xor-login.pcap", false},
+		{"synthetic-xor-login.pcap", true},
+		{"synthetic-md5-bos.pcap", false},
+		{"synthetic-game-exploit.pcap", false},
+	} {
+		base := strings.TrimSuffix(tc.file, ".pcap")
+		if tc.reveal {
+			base += "-reveal"
+		}
+		t.Run(base, func(t *testing.T) {
+			recs, _, err := pcaptest.Analyze([]string{filepath.Join("testdata", tc.file)}, pcaptest.Options{
+				Config: func(c *config.Config) {
+					c.Privacy.RevealCredentials = tc.reveal
+					c.Privacy.CaptureContent = tc.reveal
+				},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines := pcaptest.Lines(recs)
+			pcaptest.Validate(t, lines)
+			golden.Check(t, filepath.Join("testdata", base+".golden.jsonl"), lines)
+		})
+	}
+}
