@@ -1,7 +1,7 @@
-//go:build withoscar
-
-// This test needs proto/oscar, written in parallel: once it is in the tree,
-// remove the build constraint above and create the golden file with
+// The rendezvous test runs proto/oscar too (test files may import another
+// protocol): the OSCAR proposal announces the OFT connection, which must be
+// labelled "expected" before its first payload byte. Update the golden file
+// with
 //
 //	go test ./proto/oft -run TestGoldenRendezvous -update
 package oft

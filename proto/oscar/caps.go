@@ -22,8 +22,8 @@ type capEntry struct {
 // Peer-connection analyzer names announced by rendezvous proposals
 // (aim-oscar.md §5: ODC2 for Direct IM, OFT2 for file transfer).
 const (
-	peerODC = "oscar_odc"
-	peerOFT = "oscar_oft"
+	peerODC = "odc"
+	peerOFT = "oft"
 )
 
 // aimCap builds the common 0946XXYY-4C7F-11D1-8222-444553540000 form.

@@ -4,7 +4,8 @@
 // Detection is the strict first-frame test of aim-oscar.md §1.4 in either
 // direction: '*', channel 1, a length from 4 to 2048, the version 00000001
 // and a TLV list that fills the frame (the server's 10-byte hello passes,
-// an IMAP "* OK" does not). A flow is confirmed once a SNAC parses. The
+// an IMAP "* OK" does not); a flow picked up mid-stream needs two
+// consecutive SNAC frames. A flow is confirmed once a SNAC parses. The
 // product is decided from evidence, never from the port: a numeric UIN, an
 // ICQ client id string, SNAC family 0x15 or channel-4 messages mean ICQ; a
 // screen name with letters means AIM.

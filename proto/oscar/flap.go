@@ -10,8 +10,7 @@ const (
 	flapStart   = 0x2A
 	flapHeader  = 6
 	snacHeader  = 10
-	maxFLAP     = 0xFFFF // the length field's range
-	maxSignon   = 2048   // a first (channel 1) frame: version + TLVs, cookie included
+	maxSignon   = 2048 // a first (channel 1) frame: version + TLVs, cookie included
 	flapVersion = 1
 
 	chanSignon    = 1
@@ -27,6 +26,8 @@ var (
 	ErrFLAPChannel = errors.New("oscar: frame channel out of range")
 	ErrSNAC        = errors.New("oscar: short SNAC header")
 	ErrTLV         = errors.New("oscar: TLV runs past its block")
+	ErrFLAPLength  = errors.New("oscar: impossible signon frame length")
+	ErrFLAPVersion = errors.New("oscar: signon without version 1")
 )
 
 // flapFrame is one parsed FLAP frame; payload aliases the input.
@@ -243,9 +244,3 @@ func isSignon(b []byte) (ok bool, err error) {
 	}
 	return true, nil
 }
-
-// More errors of the signon test.
-var (
-	ErrFLAPLength  = errors.New("oscar: impossible frame length")
-	ErrFLAPVersion = errors.New("oscar: signon without version 1")
-)

@@ -165,6 +165,20 @@ func (c *conn) rendezvous(dir flow.Dir, peer string, b []byte) {
 		c.s.Emit(event.Event{Kind: event.Exploit, Dir: dir, Feature: r.Feature, Users: c.users(peer),
 			Fields: map[string]any{"advisory": exploitAdvisory, "detail": detail, "capability": r.CapName}})
 	}
+	if r.Feature == event.ServerRelay {
+		// An ICQ type-2 message relayed by the server: a message, not a
+		// peer connection (icq.md §2.2). Its inner layout is only partly
+		// documented, so the text is not decoded.
+		c.setProduct(true)
+		if r.Type == rvPropose {
+			from, to := c.user, peer
+			if dir == flow.Resp {
+				from, to = peer, c.user
+			}
+			c.message(dir, from, to, peer, len(r.ServiceData), "", "", map[string]any{"icq_type": "relay"})
+		}
+		return
+	}
 	fields := map[string]any{"capability": r.CapName, "cookie": hex.EncodeToString(r.Cookie[:])}
 	if r.CapName == "" {
 		fields["capability"] = hex.EncodeToString(r.Cap[:])

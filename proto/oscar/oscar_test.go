@@ -2,6 +2,8 @@ package oscar
 
 import (
 	"errors"
+	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -126,6 +128,38 @@ func TestProbe(t *testing.T) {
 		if got := probe(&in); got != tt.want {
 			t.Errorf("%s: probe = %v, want %v", tt.name, got, tt.want)
 		}
+	}
+}
+
+func TestProbeMidStream(t *testing.T) {
+	var s seqs
+	two := cat(s.snac(0, 1, 3, u16(1)), s.snac(0, 4, 6, []byte("x")))
+	var s2 seqs
+	skip := cat(s2.snac(0, 1, 3, u16(1)))
+	s2[0]++
+	skip = cat(skip, s2.snac(0, 4, 6, nil))
+	tests := []struct {
+		name string
+		in   []byte
+		want classify.Result
+	}{
+		{"two frames", two, classify.Match},
+		{"one frame", two[:16], classify.NeedMore},
+		{"sequence gap", skip, classify.NoMatch},
+		{"bad family", cat([]byte{0x2A, 2, 0, 1}, u16(10), snacBytes(0x99, 1, nil)), classify.NoMatch},
+		{"short snac", []byte{0x2A, 2, 0, 1, 0, 4, 0, 1, 0, 3}, classify.NoMatch},
+		{"signon still works", hello, classify.Match},
+	}
+	for _, tt := range tests {
+		in := classify.Input{Data: tt.in, MidStream: true}
+		if got := probe(&in); got != tt.want {
+			t.Errorf("%s: probe = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	// Without MidStream, a channel-2 start is never OSCAR.
+	in := classify.Input{Data: two}
+	if got := probe(&in); got != classify.NoMatch {
+		t.Errorf("channel 2 at the start of a flow: %v", got)
 	}
 }
 
@@ -266,7 +300,7 @@ func TestConnEvents(t *testing.T) {
 	if rec.Events[8].Direct.Outcome != event.Cancelled {
 		t.Errorf("cancel = %+v", rec.Events[8].Direct)
 	}
-	if len(rec.Expects) != 1 || rec.Expects[0].Proto != "oscar_oft" || rec.Expects[0].Reason != "oscar_rendezvous" ||
+	if len(rec.Expects) != 1 || rec.Expects[0].Proto != "oft" || rec.Expects[0].Reason != "oscar_rendezvous" ||
 		rec.Expects[0].Data["size"] != int64(4096) || rec.Expects[0].FileName != "a.txt" {
 		t.Errorf("expects = %+v", rec.Expects)
 	}
@@ -398,7 +432,115 @@ func FuzzConnFeed(f *testing.F) {
 func FuzzProbe(f *testing.F) {
 	seeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		in := classify.Input{Data: data}
-		probe(&in)
+		for _, mid := range []bool{false, true} {
+			in := classify.Input{Data: data, MidStream: mid}
+			probe(&in)
+		}
 	})
+}
+
+func TestLoginReply(t *testing.T) {
+	tests := []struct {
+		name    string
+		reply   []byte
+		outcome event.Outcome
+		expect  string
+	}{
+		{"redirect", cat(tlv(1, []byte("12345678")), tlv(5, []byte("198.51.100.20:5190")), tlv(6, cookie)), event.Success, "198.51.100.20:5190"},
+		{"redirect without port", cat(tlv(5, []byte("198.51.100.21")), tlv(6, cookie)), event.Success, "198.51.100.21:5190"},
+		{"host name", cat(tlv(5, []byte("bos.example:5190")), tlv(6, cookie)), event.Success, ""},
+		{"wrong password", tlv(8, u16(0x0004)), event.WrongPassword, ""},
+		{"rate limited", tlv(8, u16(0x0018)), event.RateLimited, ""},
+		{"suspended", tlv(8, u16(0x0011)), event.Refused, ""},
+		{"other", tlv(8, u16(0x0099)), event.Failure, ""},
+	}
+	for _, tt := range tests {
+		rec := analyzer.NewRecorder()
+		spec, _ := analyzer.Lookup("oscar")
+		c := spec.New(rec.Session(&spec))
+		var s seqs
+		c.Feed(flow.Orig, xorLogin())
+		c.Feed(flow.Resp, s.flap(1, chanSignoff, tt.reply))
+		var out event.Outcome
+		for _, e := range rec.Events {
+			if e.Kind == event.Login {
+				out = e.Login.Outcome
+			}
+		}
+		if out != tt.outcome {
+			t.Errorf("%s: outcome %q, want %q", tt.name, out, tt.outcome)
+		}
+		switch {
+		case tt.expect == "" && len(rec.Expects) != 0:
+			t.Errorf("%s: unexpected expectation %+v", tt.name, rec.Expects)
+		case tt.expect != "" && (len(rec.Expects) != 1 || rec.Expects[0].Addrs[0].String() != tt.expect ||
+			rec.Expects[0].Users.Local != "12345678" || rec.Expects[0].Service != "icq" || rec.Expects[0].Reason != "oscar_bos_redirect"):
+			t.Errorf("%s: expectations %+v", tt.name, rec.Expects)
+		}
+	}
+}
+
+// A BOS connection announced by a redirect takes the user from the
+// expectation when its cookie sign-on carries no name.
+func TestBOSExpected(t *testing.T) {
+	rec := analyzer.NewRecorder()
+	spec, _ := analyzer.Lookup("oscar")
+	x := &analyzer.Expectation{Service: "icq", Users: event.Users{Local: "12345678"}}
+	c := spec.New(analyzer.NewSession(rec, &spec, x))
+	var s seqs
+	c.Feed(flow.Orig, s.flap(0, chanSignon, cat(u32(1), tlv(6, cookie))))
+	if len(rec.Events) != 2 || rec.Events[0].Login.User != "12345678" || rec.Events[1].Credential.User != "12345678" {
+		t.Fatalf("events = %+v", rec.Events)
+	}
+}
+
+func TestRendezvousAddrs(t *testing.T) {
+	ip := func(s string) netip.Addr { return netip.MustParseAddr(s) }
+	tests := []struct {
+		r    rendezvous
+		want string
+	}{
+		{rendezvous{InternalIP: ip("192.168.1.2"), ExternalIP: ip("203.0.113.2"), VerifiedIP: ip("203.0.113.2"), Port: 4443}, "[192.168.1.2:4443 203.0.113.2:4443]"},
+		{rendezvous{VerifiedIP: ip("64.12.24.1"), Proxy: true}, "[64.12.24.1:5190]"},
+		{rendezvous{InternalIP: ip("192.168.1.2")}, "[]"},
+		{rendezvous{InternalIP: ip("0.0.0.0"), Port: 1}, "[]"},
+	}
+	for _, tt := range tests {
+		if got := fmt.Sprint(rvAddrs(&tt.r)); got != tt.want {
+			t.Errorf("rvAddrs(%+v) = %s, want %s", tt.r, got, tt.want)
+		}
+	}
+}
+
+// An ICQ server-relay rendezvous is a message, not a peer connection.
+func TestServerRelay(t *testing.T) {
+	rec := analyzer.NewRecorder()
+	spec, _ := analyzer.Lookup("oscar")
+	c := spec.New(rec.Session(&spec))
+	var s seqs
+	rv := rvData(0, aimCap(0x1349), tlv(0x2711, make([]byte, 40)))
+	c.Feed(flow.Resp, s.flap(1, chanData, incoming("87654321", 2, tlv(5, rv))))
+	if len(rec.Events) != 1 || rec.Events[0].Kind != event.Message || rec.Events[0].Message.From != "87654321" ||
+		rec.Events[0].Message.Length != 40 || rec.Events[0].Fields["icq_type"] != "relay" || len(rec.Expects) != 0 {
+		t.Fatalf("events = %+v", rec.Events)
+	}
+	if rec.Service != "icq" {
+		t.Errorf("service = %q", rec.Service)
+	}
+}
+
+func BenchmarkConnFeed(b *testing.B) {
+	var all [2][]byte
+	for _, m := range bosSession() {
+		all[m.dir] = append(all[m.dir], m.data...)
+	}
+	spec, _ := analyzer.Lookup("oscar")
+	b.ReportAllocs()
+	b.SetBytes(int64(len(all[0]) + len(all[1])))
+	for b.Loop() {
+		rec := analyzer.NewRecorder()
+		c := spec.New(rec.Session(&spec))
+		c.Feed(flow.Resp, all[flow.Resp])
+		c.Feed(flow.Orig, all[flow.Orig])
+	}
 }

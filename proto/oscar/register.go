@@ -16,7 +16,7 @@ func init() {
 		Detects:   "AIM and ICQ over OSCAR (FLAP/SNAC) on any port: logins, exposed credentials, messages, presence, rendezvous offers",
 		Detect: classify.Signature{
 			Ports:    []uint16{5190},
-			Prefixes: []classify.Prefix{{Either: true, Bytes: "*\x01"}},
+			Prefixes: []classify.Prefix{{Either: true, Bytes: "*\x01"}, {Either: true, Bytes: "*\x02"}},
 			Probe:    probe,
 			MaxBytes: flapHeader + maxSignon,
 		},

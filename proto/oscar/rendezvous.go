@@ -67,7 +67,7 @@ type rendezvous struct {
 	Cap       [16]byte      // capability UUID: the feature in use
 	CapName   string        // capTable name, e.g. "send_file"; "" if unknown
 	Feature   event.Feature // e.g. event.FileTransfer; "" if unknown cap
-	PeerProto string        // "oscar_oft", "oscar_odc" or "" (no peer connection)
+	PeerProto string        // "oft", "odc" or "" (no peer connection)
 	// InternalIP is TLV 0x0003, the proposer's own address. ExternalIP is
 	// TLV 0x0004, the address the AOL server saw and added. VerifiedIP is
 	// TLV 0x0002, which the spec calls the proxy / rendezvous IP (the ARS
