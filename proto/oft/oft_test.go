@@ -600,14 +600,28 @@ func buildCapture() []byte {
 	return w.Bytes()
 }
 
-func TestCapture(t *testing.T) {
-	golden.Check(t, filepath.Join("testdata", "rendezvous-oft.pcap"), buildCapture())
+// buildOFTOnly writes oft-only.pcap: the same OFT2 connection with no
+// rendezvous before it, on the same random port.
+func buildOFTOnly() []byte {
+	w := pcaptest.NewWriter()
+	x := w.TCP(time.Date(2024, 5, 1, 12, 0, 1, 0, time.UTC), netip.MustParseAddrPort("198.51.100.9:51000"), netip.MustParseAddrPort("192.168.1.20:40411"))
+	x.Handshake()
+	for _, m := range session(exe()) {
+		x.Send(int(m.dir), m.data)
+	}
+	x.Close()
+	return w.Bytes()
 }
 
-// TestGolden runs the capture with this package alone registered: the OFT
-// connection is found by its first bytes, without the rendezvous.
+func TestCapture(t *testing.T) {
+	golden.Check(t, filepath.Join("testdata", "rendezvous-oft.pcap"), buildCapture())
+	golden.Check(t, filepath.Join("testdata", "oft-only.pcap"), buildOFTOnly())
+}
+
+// TestGolden runs the OFT connection without a rendezvous: it is found by
+// its first bytes alone.
 func TestGolden(t *testing.T) {
-	recs, _, err := pcaptest.Analyze([]string{filepath.Join("testdata", "rendezvous-oft.pcap")}, pcaptest.Options{})
+	recs, _, err := pcaptest.Analyze([]string{filepath.Join("testdata", "oft-only.pcap")}, pcaptest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
