@@ -82,3 +82,10 @@ func TestExpectBounds(t *testing.T) {
 		t.Error("expectation without addresses accepted")
 	}
 }
+
+func TestParam(t *testing.T) {
+	o := Options{Params: map[string]map[string]int64{"oscar": {"game_data_max": 512}}}
+	if o.Param("oscar", "game_data_max", 256) != 512 || o.Param("oscar", "other", 7) != 7 || o.Param("toc", "game_data_max", 256) != 256 {
+		t.Error("Param does not fall back to defaults")
+	}
+}

@@ -31,6 +31,9 @@ type Options struct {
 	// Fingerprint returns a keyed fingerprint of a secret (HMAC with the
 	// install key), so reuse shows without revealing it. Never nil in the engine.
 	Fingerprint func(secret []byte) string
+	// Params are per-protocol tunables from the configuration's protocols
+	// section (protocols.<name>.<key>), read with Param.
+	Params map[string]map[string]int64
 	// ExtractDir (--extract-files DIR) is the existing directory where
 	// transferred files are stored, each named by the hex SHA-256 of its
 	// content; empty: files are not stored.
@@ -131,4 +134,13 @@ type Expectation struct {
 	Index   uint64    // capture index of the announcing packet
 	Created time.Time // capture time of the announcing packet
 	Source  uint64    // flow id of the announcing flow
+}
+
+// Param returns the configured value of a protocol's tunable, or def when
+// the configuration does not set it.
+func (o Options) Param(proto, key string, def int64) int64 {
+	if v, ok := o.Params[proto][key]; ok {
+		return v
+	}
+	return def
 }

@@ -28,6 +28,10 @@ type Config struct {
 	Privacy    Privacy    `yaml:"privacy"`
 	Files      Files      `yaml:"files"`
 	Classifier Classifier `yaml:"classifier"`
+	// Protocols holds per-protocol tunables, e.g.
+	//   protocols: {oscar: {game_data_max: 256, game_data_nonprintable_run: 32}}
+	// Each protocol's README lists its keys and defaults.
+	Protocols map[string]map[string]int64 `yaml:"protocols"`
 }
 
 // Flow bounds the flow table; durations are capture time.

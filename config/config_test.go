@@ -54,3 +54,15 @@ func TestLoad(t *testing.T) {
 		t.Error("missing file accepted")
 	}
 }
+
+func TestProtocolParams(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "p.yaml")
+	os.WriteFile(p, []byte("protocols:\n  oscar:\n    game_data_max: 512\n"), 0o644)
+	c, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Protocols["oscar"]["game_data_max"] != 512 {
+		t.Errorf("protocols = %v", c.Protocols)
+	}
+}

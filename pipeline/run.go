@@ -182,7 +182,7 @@ func newRun(cfg config.Config, key []byte) *run {
 		streamCfg: reassembly.Config{MaxBufferedPerDir: cfg.Stream.MaxBufferedPerDir, MaxBufferedTotal: cfg.Stream.MaxBufferedTotal},
 		expect:    analyzer.NewExpectations(analyzer.ExpectConfig{Max: cfg.Expect.Max, PerHost: cfg.Expect.PerHost, TTL: cfg.Expect.TTL}),
 		opts: analyzer.Options{CaptureContent: cfg.Privacy.CaptureContent, RevealCredentials: cfg.Privacy.RevealCredentials,
-			ExtractDir: cfg.Files.ExtractDir, ExtractMax: cfg.Files.ExtractMax,
+			ExtractDir: cfg.Files.ExtractDir, ExtractMax: cfg.Files.ExtractMax, Params: cfg.Protocols,
 			Fingerprint: func(b []byte) string {
 				m := hmac.New(sha256.New, key)
 				m.Write(b)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/peerwatch/peerwatch/config"
+	"github.com/peerwatch/peerwatch/event"
 	"github.com/peerwatch/peerwatch/internal/golden"
 	"github.com/peerwatch/peerwatch/internal/pcaptest"
 )
@@ -44,5 +45,31 @@ func TestGolden(t *testing.T) {
 			pcaptest.Validate(t, lines)
 			golden.Check(t, filepath.Join("testdata", base+".golden.jsonl"), lines)
 		})
+	}
+}
+
+// TestExploitThresholdsConfigurable: raising both thresholds in the
+// configuration silences the exploit event on the 600-byte game request.
+func TestExploitThresholdsConfigurable(t *testing.T) {
+	count := func(params map[string]int64) int {
+		recs, _, err := pcaptest.Analyze([]string{filepath.Join("testdata", "synthetic-game-exploit.pcap")}, pcaptest.Options{
+			Config: func(c *config.Config) { c.Protocols = map[string]map[string]int64{"oscar": params} },
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, r := range recs {
+			if r.App != nil && r.App.Event == event.Exploit {
+				n++
+			}
+		}
+		return n
+	}
+	if n := count(nil); n != 1 {
+		t.Fatalf("default thresholds: %d exploit events, want 1", n)
+	}
+	if n := count(map[string]int64{"game_data_max": 4096, "game_data_nonprintable_run": 4096}); n != 0 {
+		t.Errorf("raised thresholds: %d exploit events, want 0", n)
 	}
 }

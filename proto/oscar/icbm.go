@@ -10,12 +10,6 @@ import (
 	"github.com/peerwatch/peerwatch/flow"
 )
 
-// Bounds of the exploit check on rendezvous service data (aim-oscar.md §9.1).
-const (
-	exploitLen = 256
-	exploitRun = 32
-)
-
 // icqTypes names the ICQ message types of channel 4 (icq.md §2.2).
 var icqTypes = map[uint8]string{
 	0x01: "text", 0x04: "url", 0x06: "auth_request", 0x07: "auth_denied", 0x08: "auth_granted",
@@ -161,7 +155,10 @@ func (c *conn) rendezvous(dir flow.Dir, peer string, b []byte) {
 			return
 		}
 	}
-	if fired, detail := exploitCheck(&r, exploitLen, exploitRun); fired {
+	opt := c.s.Options()
+	maxLen := int(opt.Param("oscar", "game_data_max", exploitMaxLen))
+	runLen := int(opt.Param("oscar", "game_data_nonprintable_run", exploitRunLen))
+	if fired, detail := exploitCheck(&r, maxLen, runLen); fired {
 		c.s.Emit(event.Event{Kind: event.Exploit, Dir: dir, Feature: r.Feature, Users: c.users(peer),
 			Fields: map[string]any{"advisory": exploitAdvisory, "detail": detail, "capability": r.CapName}})
 	}

@@ -331,7 +331,7 @@ func (c *conn) propose(rest string, fields map[string]any) {
 			fields["file_count"] = count
 		}
 	}
-	if (feat == event.Games || feat == event.AddIns) && len(data) > gameDataLimit {
+	if (feat == event.Games || feat == event.AddIns) && int64(len(data)) > c.s.Options().Param("toc", "game_data_max", gameDataLimit) {
 		c.s.Anomaly("toc_game_overflow", "games/add-ins proposal with "+strconv.Itoa(len(data))+" bytes of service data")
 		c.s.Emit(event.Event{Kind: event.Exploit, Dir: flow.Resp, Feature: feat, Users: users,
 			Fields: map[string]any{"response": "RVOUS_PROPOSE", "exploit": "aim_game_overflow", "service_data_length": len(data)}})
