@@ -2,7 +2,9 @@ package analyzer
 
 import (
 	"net/netip"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/peerwatch/peerwatch/event"
 	"github.com/peerwatch/peerwatch/flow"
@@ -143,4 +145,66 @@ func (o Options) Param(proto, key string, def int64) int64 {
 		return v
 	}
 	return def
+}
+
+// Secret describes an exposed secret the way DESIGN §7 asks: its class, what
+// it is, and a keyed fingerprint that shows reuse across accounts without
+// revealing it. Passwords (plaintext, reversible, password-equivalent) get
+// only a length class and a fixed mask; tokens and hashes (session tokens,
+// offline-crackable responses) keep their exact length, which tells their
+// format, not the secret. The secret itself is stored only with
+// --reveal-credentials. secret is the protocol's text, decoded by the
+// analyzer per the protocol's charset (a token may be raw bytes).
+func (s *Session) Secret(class event.CredClass, user, what, secret string) *event.CredentialInfo {
+	ci := &event.CredentialInfo{Class: class, User: user, What: what}
+	switch class {
+	case event.SessionToken, event.OfflineCrackable:
+		ci.Length = len(secret)
+	default:
+		ci.LengthClass = LengthClass(utf8.RuneCountInString(secret))
+		ci.Masked = "********"
+	}
+	o := s.Options()
+	if o.Fingerprint != nil && secret != "" {
+		ci.Fingerprint = o.Fingerprint([]byte(secret))
+	}
+	if o.RevealCredentials {
+		ci.Secret = revealable(secret)
+	}
+	return ci
+}
+
+// LengthClass buckets a password length so records do not give it exactly.
+func LengthClass(n int) string {
+	switch {
+	case n <= 4:
+		return "1-4"
+	case n <= 8:
+		return "5-8"
+	case n <= 12:
+		return "9-12"
+	case n <= 16:
+		return "13-16"
+	}
+	return "17+"
+}
+
+// revealable returns a revealed secret as printable UTF-8: invalid bytes
+// and control characters are written as \xNN.
+func revealable(secret string) string {
+	var b strings.Builder
+	for i := 0; i < len(secret); {
+		r, n := utf8.DecodeRuneInString(secret[i:])
+		if (r == utf8.RuneError && n == 1) || r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\\' {
+			for _, c := range []byte(secret[i : i+n]) {
+				b.WriteString(`\x`)
+				b.WriteByte("0123456789abcdef"[c>>4])
+				b.WriteByte("0123456789abcdef"[c&15])
+			}
+		} else {
+			b.WriteString(secret[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
 }

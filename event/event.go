@@ -66,13 +66,16 @@ type FileInfo struct {
 // CredentialInfo describes a secret on the wire. Secret is set only with
 // --reveal-credentials; Fingerprint is a keyed HMAC that shows reuse.
 type CredentialInfo struct {
-	Class       CredClass `json:"class"`
-	User        string    `json:"user,omitempty"`
-	What        string    `json:"what"` // "password", "md5_response", "cookie", ...
-	Length      int       `json:"length,omitempty"`
-	Masked      string    `json:"masked,omitempty"`
-	Fingerprint string    `json:"fingerprint,omitempty"`
-	Secret      string    `json:"secret,omitempty"`
+	Class CredClass `json:"class"`
+	User  string    `json:"user,omitempty"`
+	What  string    `json:"what"` // "password", "md5_response", "cookie", ...
+	// Length is the exact length of a token or hash (it tells the format,
+	// not the secret); a password has only its LengthClass.
+	Length      int    `json:"length,omitempty"`
+	LengthClass string `json:"length_class,omitempty"` // "1-4", "5-8", "9-12", "13-16", "17+"`
+	Masked      string `json:"masked,omitempty"`
+	Fingerprint string `json:"fingerprint,omitempty"`
+	Secret      string `json:"secret,omitempty"`
 }
 
 // DirectInfo describes a peer connection that a message announces or that

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/netip"
 	"strconv"
-	"strings"
 
 	"github.com/peerwatch/peerwatch/analyzer"
 	"github.com/peerwatch/peerwatch/event"
@@ -252,16 +251,7 @@ func (c *conn) message(dir flow.Dir, from, to string, text []byte, fields map[st
 // decryption): class plaintext, masked and fingerprinted, the secret only
 // with --reveal-credentials.
 func (c *conn) credential(dir flow.Dir, what string, pw []byte, fields map[string]any) {
-	secret := latin1(pw)
-	opts := c.s.Options()
-	cr := &event.CredentialInfo{Class: event.Plaintext, User: c.user, What: what,
-		Length: len(pw), Masked: mask(secret)}
-	if opts.Fingerprint != nil {
-		cr.Fingerprint = opts.Fingerprint(pw)
-	}
-	if opts.RevealCredentials {
-		cr.Secret = secret
-	}
+	cr := c.s.Secret(event.Plaintext, c.user, what, latin1(pw))
 	c.s.Emit(event.Event{Kind: event.Credential, Dir: dir, Users: c.users(""), Credential: cr, Fields: fields})
 }
 
@@ -273,16 +263,6 @@ func (c *conn) direct(dir flow.Dir, peer string, addrs []netip.AddrPort, fields 
 		Direct: &event.DirectInfo{Addrs: addrs, Outcome: event.Offered}})
 	c.s.Expect(analyzer.Expectation{Addrs: addrs, Proto: "icqdc", Service: "icq", Product: "ICQ",
 		Feature: event.DirectIM, Users: users, Reason: reason})
-}
-
-// mask keeps the first and last character of a secret and stars the rest
-// (DESIGN §7); secrets of one or two characters are all stars.
-func mask(s string) string {
-	r := []rune(s)
-	if len(r) <= 2 {
-		return strings.Repeat("*", len(r))
-	}
-	return string(r[0]) + strings.Repeat("*", len(r)-2) + string(r[len(r)-1])
 }
 
 // msgType names an ICQ message type (spec icq.md §2.2 list, the same

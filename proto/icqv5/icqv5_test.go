@@ -257,7 +257,7 @@ func TestConnEvents(t *testing.T) {
 		t.Fatalf("kinds = %v, want %v", kinds, want)
 	}
 	cr := rec.Events[1].Credential
-	if cr.Class != event.Plaintext || cr.What != "password" || cr.Length != 8 || cr.Masked != "h******x" || cr.Secret != "" || cr.Fingerprint == "" || cr.User != "123456" {
+	if cr.Class != event.Plaintext || cr.What != "password" || cr.LengthClass != "5-8" || cr.Masked != "********" || cr.Secret != "" || cr.Fingerprint == "" || cr.User != "123456" {
 		t.Errorf("credential = %+v", cr)
 	}
 	if got := rec.Events[2].Direct.Addrs; len(got) != 1 || got[0].String() != "192.168.1.10:5016" {

@@ -176,29 +176,18 @@ func (c *conn) signon(dir flow.Dir, p []byte) {
 // password reports the XOR-roasted password of a channel-1 (or 17/02 TLV
 // 2) login: reversible, recovered in memory, stored only when revealing.
 func (c *conn) password(dir flow.Dir, roasted []byte) {
-	ci := &event.CredentialInfo{Class: event.Reversible, User: c.user, What: "password", Length: len(roasted)}
 	pw, ok := unroast(roasted)
 	if !ok {
 		c.s.Anomaly("oscar_bad_password", "roasted password is not printable with either table")
 		return
 	}
-	o := c.s.Options()
-	ci.Masked = mask(pw)
-	if o.Fingerprint != nil {
-		ci.Fingerprint = o.Fingerprint([]byte(pw))
-	}
-	if o.RevealCredentials {
-		ci.Secret = pw
-	}
+	ci := c.s.Secret(event.Reversible, c.user, "password", pw)
 	c.s.Emit(event.Event{Kind: event.Credential, Dir: dir, Users: c.users(""), Credential: ci, Fields: map[string]any{"method": "xor"}})
 }
 
 // token reports the BOS cookie (a session token: replayable while valid).
 func (c *conn) token(dir flow.Dir, cookie []byte) {
-	ci := &event.CredentialInfo{Class: event.SessionToken, User: c.user, What: "cookie", Length: len(cookie)}
-	if fp := c.s.Options().Fingerprint; fp != nil {
-		ci.Fingerprint = fp(cookie)
-	}
+	ci := c.s.Secret(event.SessionToken, c.user, "cookie", string(cookie))
 	c.s.Emit(event.Event{Kind: event.Credential, Dir: dir, Users: c.users(""), Credential: ci})
 }
 

@@ -192,9 +192,6 @@ func TestUnroast(t *testing.T) {
 	if _, ok := unroast(make([]byte, maxPassword+1)); ok {
 		t.Error("oversized password accepted")
 	}
-	if got := mask("s3cret99"); got != "s******9" {
-		t.Errorf("mask = %q", got)
-	}
 }
 
 func TestText(t *testing.T) {
@@ -322,7 +319,7 @@ func TestConnCredentials(t *testing.T) {
 				ci = e.Credential
 			}
 		}
-		if ci == nil || ci.Class != event.Reversible || ci.Masked != "s******9" || ci.Length != 8 || ci.Fingerprint == "" {
+		if ci == nil || ci.Class != event.Reversible || ci.Masked != "********" || ci.LengthClass != "5-8" || ci.Fingerprint == "" {
 			t.Fatalf("credential = %+v", ci)
 		}
 		if (ci.Secret == "s3cret99") != reveal || !reveal && ci.Secret != "" {

@@ -125,15 +125,6 @@ func entity(s string) (n int, r rune) {
 	return 0, 0
 }
 
-// mask shows the first and last character of a secret (DESIGN §7).
-func mask(s string) string {
-	r := []rune(s)
-	if len(r) <= 2 {
-		return strings.Repeat("*", len(r))
-	}
-	return string(r[0]) + strings.Repeat("*", len(r)-2) + string(r[len(r)-1])
-}
-
 // isUIN reports whether a screen name is an ICQ number (icq.md §2.1: 5 to
 // 10 decimal digits).
 func isUIN(s string) bool {

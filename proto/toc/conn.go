@@ -163,14 +163,7 @@ func (c *conn) signonCmd(a []string, fields map[string]any) {
 // credential reports a secret; the secret itself only with
 // --reveal-credentials.
 func (c *conn) credential(class event.CredClass, what, secret string, fields map[string]any) {
-	o := c.s.Options()
-	ci := &event.CredentialInfo{Class: class, User: c.user, What: what, Length: len(secret), Masked: mask(secret)}
-	if o.Fingerprint != nil {
-		ci.Fingerprint = o.Fingerprint([]byte(secret))
-	}
-	if o.RevealCredentials {
-		ci.Secret = secret
-	}
+	ci := c.s.Secret(class, c.user, what, secret)
 	c.s.Emit(event.Event{Kind: event.Credential, Dir: flow.Orig, Users: event.Users{Local: c.user}, Credential: ci, Fields: fields})
 }
 

@@ -207,18 +207,6 @@ func unhex(c byte) (byte, bool) {
 	return 0, false
 }
 
-// mask shows a secret's first and last character, the rest as asterisks.
-func mask(s string) string {
-	r := []rune(s)
-	switch len(r) {
-	case 0:
-		return ""
-	case 1, 2:
-		return strings.Repeat("*", len(r))
-	}
-	return string(r[0]) + strings.Repeat("*", len(r)-2) + string(r[len(r)-1])
-}
-
 // capabilities maps the TOC string form of a rendezvous capability UUID
 // (spec §4.1; upper case) to its feature. Only the 0946XXXX-4C7F-11D1-
 // 8222-444553540000 family and the chat UUID are listed.
