@@ -6,9 +6,12 @@ import (
 	_ "github.com/peerwatch/peerwatch/proto/http"
 	_ "github.com/peerwatch/peerwatch/proto/icqdc"
 	_ "github.com/peerwatch/peerwatch/proto/icqv5"
+	_ "github.com/peerwatch/peerwatch/proto/msnftp"
+	_ "github.com/peerwatch/peerwatch/proto/msnp"
 	_ "github.com/peerwatch/peerwatch/proto/odc"
 	_ "github.com/peerwatch/peerwatch/proto/oft"
 	_ "github.com/peerwatch/peerwatch/proto/oscar"
 	_ "github.com/peerwatch/peerwatch/proto/template"
 	_ "github.com/peerwatch/peerwatch/proto/toc"
+	_ "github.com/peerwatch/peerwatch/proto/ymsg"
 )

@@ -56,6 +56,9 @@ type side struct {
 type txn struct {
 	method, url, host, ua, proto string
 	connect, upgrade             bool
+	id                           uint32 // order of the request on the connection
+	gw                           bool   // an MSN gateway request (gateway.go)
+	gwKey                        string // the session its URL names
 }
 
 // answer is the response being received.
@@ -77,10 +80,17 @@ type conn struct {
 	head, n  int // ring of pending requests: first index and count
 	cur      answer
 	switched bool // Reclassify was called: no more parsing
+	nextID   uint32
+	gw       gateway
+	// bodyOut receives the decoded body bytes of each direction while the
+	// MSN gateway wants them.
+	bodyOut [2]func([]byte)
 }
 
 func newConn(s *analyzer.Session) analyzer.Conn {
-	return &conn{s: s, hdrs: make([]httpwire.Header, 0, 24)}
+	c := &conn{s: s, hdrs: make([]httpwire.Header, 0, 24)}
+	c.bodyOut = [2]func([]byte){c.gwReqBody, c.gwRespBody}
+	return c
 }
 
 // Feed parses the bytes of one direction: heads, then bodies, in a loop,
@@ -98,7 +108,11 @@ func (c *conn) Feed(dir flow.Dir, data []byte) (int, error) {
 			return n, nil
 		case stBody:
 			var done bool
-			m, done, err = sd.body.Feed(data[n:], nil)
+			var out func([]byte)
+			if (dir&1 == flow.Orig && c.gw.reqOn) || (dir&1 == flow.Resp && c.gw.respOn) {
+				out = c.bodyOut[dir&1]
+			}
+			m, done, err = sd.body.Feed(data[n:], out)
 			if err != nil {
 				err = fmt.Errorf("%w: %w", ErrBody, err)
 			} else if done {
@@ -145,9 +159,20 @@ func (c *conn) request(b []byte) (int, error) {
 		proto:   string(req.Proto),
 		connect: string(req.Method) == "CONNECT",
 		upgrade: req.Get("upgrade") != nil,
+		id:      c.nextID,
+	}
+	c.nextID++
+	if isGatewayRequest(req.Target, req.Get("content-type")) {
+		t.gw = true
+		if key, present, ok := urlSession(t.url); ok {
+			t.gwKey = key
+		} else if present {
+			c.s.Anomaly("http_msn_gateway_session_id", "malformed SessionID in the request URL")
+		}
 	}
 	c.pending[(c.head+c.n)%maxPending] = t
 	c.n++
+	c.gwRequest(&t)
 	c.checkFraming(flow.Orig, req.Headers)
 	length, chunked := req.Framing()
 	sd := &c.side[flow.Orig]
@@ -201,6 +226,7 @@ func (c *conn) response(b []byte) (int, error) {
 		return n, nil
 	}
 	c.cur = a
+	c.gwResponse(&a.req, a.hasReq, a.status, resp.Get(gwField))
 	c.checkFraming(flow.Resp, resp.Headers)
 	var method []byte
 	if a.hasReq {
@@ -235,6 +261,7 @@ func (c *conn) bodyDone(dir flow.Dir) {
 	sd := &c.side[dir]
 	sd.state = stHead
 	if dir == flow.Orig {
+		c.gwReqDone()
 		if sd.waitAfterBody {
 			sd.state = stWait
 		}
@@ -247,6 +274,7 @@ func (c *conn) bodyDone(dir flow.Dir) {
 func (c *conn) finish(dir flow.Dir, length int64) {
 	a := c.cur
 	c.cur = answer{}
+	c.gwFinish()
 	if a.hasReq {
 		c.pending[c.head] = txn{}
 		c.head = (c.head + 1) % maxPending
@@ -314,6 +342,7 @@ func (c *conn) emit(dir flow.Dir, t *txn, a *answer, length int64) {
 func (c *conn) Gap(dir flow.Dir, size int) {
 	sd := &c.side[dir&1]
 	sd.off += size
+	c.gwGap(dir & 1)
 	if sd.state == stBody && sd.body.Skip(int64(size)) {
 		if sd.body.Done() {
 			c.bodyDone(dir)
@@ -333,6 +362,14 @@ func (c *conn) End(flow.EndReason) {
 		rs.state = stLost
 		c.finish(flow.Resp, rs.body.Decoded())
 	}
+	var gwReq *txn
+	for i := 0; i < c.n; i++ {
+		if t := &c.pending[(c.head+i)%maxPending]; t.gw {
+			gwReq = t
+			break
+		}
+	}
+	c.gwEnd(gwReq)
 	for ; c.n > 0; c.n-- {
 		c.emit(flow.Orig, &c.pending[c.head], nil, 0)
 		c.head = (c.head + 1) % maxPending
