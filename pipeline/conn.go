@@ -30,6 +30,7 @@ type conn struct {
 
 	cls      classify.State
 	cbuf     [2][]byte
+	cstart   [2]int // where probing restarts in cbuf after a gap
 	clog     []logEntry
 	mid      [2]bool // a direction lost bytes before or during classification
 	clsDone  [2]bool

@@ -244,3 +244,33 @@ func TestReplayInPacketOrder(t *testing.T) {
 	}
 	t.Fatal("zreplay never attached")
 }
+
+// TestReplayAfterGap: a capture gap while classifying restarts probing
+// after it, and the replay still hands the analyzer the bytes before the
+// gap, then the gap (zreplay has no GapHandler, so that direction stops).
+func TestReplayAfterGap(t *testing.T) {
+	w := pcaptest.NewWriter()
+	c := w.TCP(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), netip.MustParseAddrPort("10.0.0.1:1000"), netip.MustParseAddrPort("192.0.2.1:9"))
+	c.Handshake()
+	c.Send(0, []byte("hello-1"))
+	c.Skip(0, 7) // "hello-2" never captured
+	c.Send(0, []byte("hello-3"))
+	c.Send(1, []byte("ZR-OK"))
+	c.Close()
+	path := filepath.Join(t.TempDir(), "gap.pcap")
+	w.WriteFile(path)
+	recs, _, err := pcaptest.Analyze([]string{path}, pcaptest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if r.Type == "zreplay" {
+			got := r.App.Fields["order"].([]string)
+			if len(got) != 2 || got[0] != "orig:hello-1" || got[1] != "resp:ZR-OK" {
+				t.Fatalf("order %v, want [orig:hello-1 resp:ZR-OK]", got)
+			}
+			return
+		}
+	}
+	t.Fatal("zreplay never attached")
+}

@@ -178,8 +178,9 @@ func (w *worker) classify(f *flow.Flow, c *conn, dir flow.Dir, data []byte, gap 
 	eng := w.r.engine
 	limit := eng.MaxBytes()
 	if gap > 0 && !udp {
-		// Bytes before the gap cannot be probed together with what follows.
-		c.cbuf[dir] = c.cbuf[dir][:0]
+		// Bytes before the gap cannot be probed together with what follows:
+		// probing restarts after it, but the bytes stay for the replay.
+		c.cstart[dir] = len(c.cbuf[dir])
 		c.mid[dir] = true
 	}
 	var input []byte
@@ -191,10 +192,12 @@ func (w *worker) classify(f *flow.Flow, c *conn, dir flow.Dir, data []byte, gap 
 			stored = len(data)
 		}
 	} else {
-		room := limit - len(c.cbuf[dir])
+		// Probes see at most limit bytes from the last restart; the buffer
+		// (replayed to the analyzer) holds at most twice that.
+		room := min(limit-(len(c.cbuf[dir])-c.cstart[dir]), 2*limit-len(c.cbuf[dir]))
 		stored = min(max(room, 0), len(data))
 		c.cbuf[dir] = append(c.cbuf[dir], data[:stored]...)
-		input = c.cbuf[dir]
+		input = c.cbuf[dir][c.cstart[dir]:]
 	}
 	c.clog = append(c.clog, logEntry{dir: dir, gap: int32(gap), stored: int32(stored), n: int32(len(data))})
 	if len(data) > 0 {
@@ -206,7 +209,7 @@ func (w *worker) classify(f *flow.Flow, c *conn, dir flow.Dir, data []byte, gap 
 	}
 	var other []byte
 	if !udp {
-		other = c.cbuf[dir.Other()]
+		other = c.cbuf[dir.Other()][c.cstart[dir.Other()]:]
 	}
 	in := classify.Input{Dir: dir, Data: input, Other: other, MidStream: f.MidStream || c.mid[dir], UDP: udp, Orig: f.Orig, Resp: f.Resp}
 	v := eng.Classify(&c.cls, &in)
@@ -220,7 +223,7 @@ func (w *worker) classify(f *flow.Flow, c *conn, dir flow.Dir, data []byte, gap 
 	}
 	// A UDP datagram that matched nothing says nothing of the next one:
 	// only the packet budget ends a UDP flow's classification.
-	if !udp && (v.Done || len(c.cbuf[dir]) >= limit) {
+	if !udp && (v.Done || len(input) >= limit || len(c.cbuf[dir]) >= 2*limit) {
 		c.clsDone[dir] = true
 	}
 	w.maybeGiveUp(c, limit)

@@ -184,3 +184,7 @@ func (c *Conv) Close() {
 	c.Segment(1, FIN|ACK, nil)
 	c.Segment(0, ACK, nil)
 }
+
+// Skip advances direction dir's sequence number by n bytes without writing
+// them: the capture lost a segment.
+func (c *Conv) Skip(dir, n int) { c.seq[dir] += uint32(n) }
