@@ -192,8 +192,9 @@ type Verdict struct {
 // heuristic probes. A probe's NoMatch (or a heuristic probe's MaxBytes
 // running out) excludes the protocol for the rest of the flow; a prefix that
 // does not match these bytes only stops being a candidate for this call.
-// Among several matches the higher confidence wins, then the port-hinted
-// entry, then the lower Priority, then the one found first.
+// Among several matches the higher confidence wins, then the lower Priority
+// (a protocol's declared precedence, e.g. a specific HTTP form before the
+// HTTP carrier), then the port-hinted entry, then the one found first.
 func (e *Engine) Classify(st *State, in *Input) Verdict {
 	data := in.Data
 	if len(data) == 0 {
@@ -212,7 +213,7 @@ func (e *Engine) Classify(st *State, in *Input) Verdict {
 			ev |= flow.EvPort
 		}
 		if best < 0 || c > bestConf || (c == bestConf &&
-			(hinted && !bestHinted || hinted == bestHinted && prio < bestPrio)) {
+			(prio < bestPrio || prio == bestPrio && hinted && !bestHinted)) {
 			best, bestPrio, bestHinted, bestConf, bestEv = int(i), prio, hinted, c, ev
 		}
 	}

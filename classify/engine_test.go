@@ -542,7 +542,7 @@ func TestClassify(t *testing.T) {
 			calls: []call{{data: "ABCD", want: matched(1, flow.Probe, flow.EvPrefix|flow.EvProbe)}},
 		},
 		{
-			name: "tie: port hint beats priority",
+			name: "tie: priority beats port hint",
 			entries: func(*probeLog) []Entry {
 				return []Entry{
 					tcp("a", Signature{Prefixes: []Prefix{pre("AB")}, Priority: 1}),
@@ -551,14 +551,25 @@ func TestClassify(t *testing.T) {
 				}
 			},
 			hint:  &hint{orig: 1000, resp: 80},
-			calls: []call{{data: "ABCD", want: matched(1, flow.Pattern, flow.EvPrefix|flow.EvPort)}},
+			calls: []call{{data: "ABCD", want: matched(2, flow.Pattern, flow.EvPrefix)}},
 		},
 		{
-			name: "tie: port hint beats even a very low priority",
+			name: "tie: a very low priority beats the port hint",
 			entries: func(*probeLog) []Entry {
 				return []Entry{
 					tcp("a", Signature{Prefixes: []Prefix{pre("AB")}, Priority: -1 << 40}),
 					tcp("b", Signature{Ports: []uint16{80}, Prefixes: []Prefix{pre("AB")}}),
+				}
+			},
+			hint:  &hint{orig: 1000, resp: 80},
+			calls: []call{{data: "AB", want: matched(0, flow.Pattern, flow.EvPrefix)}},
+		},
+		{
+			name: "tie: equal priority, the port hint wins",
+			entries: func(*probeLog) []Entry {
+				return []Entry{
+					tcp("a", Signature{Prefixes: []Prefix{pre("AB")}, Priority: 5}),
+					tcp("b", Signature{Ports: []uint16{80}, Prefixes: []Prefix{pre("AB")}, Priority: 5}),
 				}
 			},
 			hint:  &hint{orig: 1000, resp: 80},

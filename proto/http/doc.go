@@ -22,6 +22,13 @@
 // consumes nothing more of the originator's stream until the answer, so the
 // tunnelled bytes stay in the engine's buffer for the reclassification.
 //
+// The MSN Messenger HTTP gateway is the exception to "bodies are counted":
+// requests to /gateway.dll (or with Content-Type application/x-msn-messenger)
+// carry MSNP, and their bodies are handed to Session.Embed("msnp", key), keyed
+// by the gateway's SessionID, so the many connections of one gateway session
+// feed one MSNP session (gateway.go; pidgin 2.7.0 httpconn.c). Each such
+// connection also gets one tunnel event of kind "http_tunnel".
+//
 // References: RFC 9110 (HTTP semantics), RFC 9112 (HTTP/1.1), RFC 4918
 // (WebDAV methods); record fields follow Suricata's "http" EVE object
 // (hostname, url, http_method, protocol, status, http_user_agent,

@@ -7,7 +7,7 @@ import (
 
 const (
 	maxLine    = 4096  // a command line, CRLF included (TWN tickets are the longest)
-	maxFields  = 12    // arguments kept per line; more are an error
+	maxFields  = 16    // arguments kept per line; more are an error
 	maxPayload = 61440 // bytes after a payload command (the engine buffers 64 KiB)
 )
 

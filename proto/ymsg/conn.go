@@ -75,9 +75,13 @@ func (c *conn) Gap(dir flow.Dir, size int) {
 // pdu parses one PDU's fields and dispatches it.
 func (c *conn) pdu(dir flow.Dir, h header, payload []byte) {
 	fs, err := parseFields(payload, c.buf[:0])
-	if cap(fs) <= 256 {
-		c.buf = fs[:0]
-	}
+	defer func() {
+		// Keep the slice, not the payload it points into.
+		if cap(fs) <= 256 {
+			clear(fs)
+			c.buf = fs[:0]
+		}
+	}()
 	if err != nil {
 		c.s.Anomaly("ymsg_bad_fields", fmt.Sprintf("service 0x%02x: %v", h.service, err))
 		if !c.parsed {

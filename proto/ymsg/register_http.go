@@ -20,10 +20,9 @@ func init() {
 		Transport: analyzer.TCP,
 		Detects:   "Yahoo! Messenger over HTTP: the pager's plaintext login (/config/ncclogin, /config/login), Y/T cookies, file upload (POST /notifyft)",
 		Detect: classify.Signature{
-			// The carrier's hint ports: a port hint outranks Priority
-			// when both match, so the Yahoo forms must hint the same
-			// ports to win there. The probe still decides.
-			Ports:    []uint16{80, 8080, 3128},
+			// No port hints: Priority puts these forms ahead of the http
+			// carrier on any port (the classifier ranks Priority above a
+			// port hint), and the probe decides.
 			Prefixes: httpPrefixes(),
 			Probe:    httpProbe,
 			MaxBytes: httpProbeMax,
