@@ -7,11 +7,13 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/peerwatch/peerwatch/config"
 	"github.com/peerwatch/peerwatch/event"
+	"github.com/peerwatch/peerwatch/internal/golden"
 	"github.com/peerwatch/peerwatch/pipeline"
 	"github.com/peerwatch/peerwatch/sink/eve"
 )
@@ -120,4 +122,28 @@ func Validate(t testing.TB, lines []byte) {
 			t.Errorf("line %d: %v\n%s", i+1, err, line)
 		}
 	}
+}
+
+// Golden runs testdata/<capture> through the pipeline, validates every
+// record against the EVE schema and checks the lines against
+// testdata/<capture without extension>.golden.jsonl, or -reveal.golden.jsonl
+// when reveal runs with --reveal-credentials and --capture-content. It
+// returns the lines for further assertions.
+func Golden(t *testing.T, capture string, reveal bool) []byte {
+	t.Helper()
+	base := strings.TrimSuffix(strings.TrimSuffix(capture, ".pcapng"), ".pcap")
+	if reveal {
+		base += "-reveal"
+	}
+	recs, _, err := Analyze([]string{filepath.Join("testdata", capture)}, Options{Config: func(c *config.Config) {
+		c.Privacy.RevealCredentials = reveal
+		c.Privacy.CaptureContent = reveal
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := Lines(recs)
+	Validate(t, lines)
+	golden.Check(t, filepath.Join("testdata", base+".golden.jsonl"), lines)
+	return lines
 }

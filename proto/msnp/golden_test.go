@@ -2,12 +2,10 @@ package msnp
 
 import (
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/peerwatch/peerwatch/config"
 	"github.com/peerwatch/peerwatch/event"
-	"github.com/peerwatch/peerwatch/internal/golden"
 	"github.com/peerwatch/peerwatch/internal/pcaptest"
 )
 
@@ -28,17 +26,7 @@ func TestGolden(t *testing.T) {
 		{"synthetic-twn-login.pcap", false},
 		{"synthetic-twn-login.pcap", true},
 	} {
-		base := strings.TrimSuffix(tc.file, ".pcap")
-		if tc.reveal {
-			base += "-reveal"
-		}
-		t.Run(base, func(t *testing.T) {
-			lines := analyze(t, tc.file, func(c *config.Config) {
-				c.Privacy.RevealCredentials = tc.reveal
-				c.Privacy.CaptureContent = tc.reveal
-			})
-			golden.Check(t, filepath.Join("testdata", base+".golden.jsonl"), lines)
-		})
+		t.Run(tc.file, func(t *testing.T) { pcaptest.Golden(t, tc.file, tc.reveal) })
 	}
 }
 

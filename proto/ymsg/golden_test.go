@@ -1,12 +1,8 @@
 package ymsg
 
 import (
-	"path/filepath"
-	"strings"
 	"testing"
 
-	"github.com/peerwatch/peerwatch/config"
-	"github.com/peerwatch/peerwatch/internal/golden"
 	"github.com/peerwatch/peerwatch/internal/pcaptest"
 )
 
@@ -22,23 +18,6 @@ func TestGolden(t *testing.T) {
 		{"ymsg-challenge.pcap", false},
 		{"ymsg-challenge.pcap", true},
 	} {
-		base := strings.TrimSuffix(tc.file, ".pcap")
-		if tc.reveal {
-			base += "-reveal"
-		}
-		t.Run(base, func(t *testing.T) {
-			recs, _, err := pcaptest.Analyze([]string{filepath.Join("testdata", tc.file)}, pcaptest.Options{
-				Config: func(c *config.Config) {
-					c.Privacy.RevealCredentials = tc.reveal
-					c.Privacy.CaptureContent = tc.reveal
-				},
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			lines := pcaptest.Lines(recs)
-			pcaptest.Validate(t, lines)
-			golden.Check(t, filepath.Join("testdata", base+".golden.jsonl"), lines)
-		})
+		t.Run(tc.file, func(t *testing.T) { pcaptest.Golden(t, tc.file, tc.reveal) })
 	}
 }
