@@ -19,6 +19,7 @@ type Recorder struct {
 	Confirmed   bool
 	Service     string
 	Product     string
+	Evidence    flow.Evidence // from Label
 	Events      []event.Event
 	Anomalies   []string // "name: detail"
 	Expects     []Expectation
@@ -49,6 +50,12 @@ func (r *Recorder) Confirm() { r.Confirmed = true }
 
 // SetService implements Host.
 func (r *Recorder) SetService(service, product string) { r.Service, r.Product = service, product }
+
+// Label implements Host.
+func (r *Recorder) Label(service, product string, ev flow.Evidence) {
+	r.Service, r.Product = service, product
+	r.Evidence |= ev
+}
 
 // Emit implements Host.
 func (r *Recorder) Emit(e event.Event) { r.Events = append(r.Events, e) }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/peerwatch/peerwatch/event"
 	"github.com/peerwatch/peerwatch/flow"
+	"github.com/peerwatch/peerwatch/internal/hostnames"
 )
 
 // Host is the engine behind a Session. The pipeline implements it; tests use
@@ -16,6 +17,7 @@ type Host interface {
 	Flow() *flow.Flow
 	Confirm()
 	SetService(service, product string)
+	Label(service, product string, ev flow.Evidence)
 	Emit(e event.Event)
 	Anomaly(name, detail string)
 	Expect(x Expectation)
@@ -33,6 +35,9 @@ type Options struct {
 	// Fingerprint returns a keyed fingerprint of a secret (HMAC with the
 	// install key), so reuse shows without revealing it. Never nil in the engine.
 	Fingerprint func(secret []byte) string
+	// Hostnames maps host names to services (TLS SNI, DNS names); nil
+	// means hostnames.Default().
+	Hostnames *hostnames.List
 	// Params are per-protocol tunables from the configuration's protocols
 	// section (protocols.<name>.<key>), read with Param.
 	Params map[string]map[string]int64
@@ -80,6 +85,15 @@ func (s *Session) Confirm() { s.host.Confirm() }
 // SetService refines the flow's service and product from evidence in the
 // payload (an OSCAR login with a numeric UIN is "icq"/"ICQ").
 func (s *Session) SetService(service, product string) { s.host.SetService(service, product) }
+
+// Label names the IM/P2P service a carrier flow belongs to from a hostname
+// (a TLS SNI or certificate name, evidence flow.EvSNI; a DNS name,
+// flow.EvDNS): the flow gets the service with confidence Hostname. A label
+// never overrides what a payload parser decided: on a flow whose analyzer
+// is itself an IM/P2P protocol it only adds the evidence.
+func (s *Session) Label(service, product string, ev flow.Evidence) {
+	s.host.Label(service, product, ev)
+}
 
 // Emit reports an event; the engine fills in time, flow and protocol.
 func (s *Session) Emit(e event.Event) { s.host.Emit(e) }
@@ -136,6 +150,14 @@ type Expectation struct {
 	Index   uint64    // capture index of the announcing packet
 	Created time.Time // capture time of the announcing packet
 	Source  uint64    // flow id of the announcing flow
+}
+
+// Names returns the host name list in force.
+func (o Options) Names() *hostnames.List {
+	if o.Hostnames != nil {
+		return o.Hostnames
+	}
+	return hostnames.Default()
 }
 
 // Param returns the configured value of a protocol's tunable, or def when

@@ -28,6 +28,9 @@ type Config struct {
 	Privacy    Privacy    `yaml:"privacy"`
 	Files      Files      `yaml:"files"`
 	Classifier Classifier `yaml:"classifier"`
+	// HostnamesFile adds entries to the built-in host name list
+	// (internal/hostnames/services.txt format): "<pattern> <service> <product>".
+	HostnamesFile string `yaml:"hostnames_file"`
 	// Protocols holds per-protocol tunables, e.g.
 	//   protocols: {oscar: {game_data_max: 256, game_data_nonprintable_run: 32}}
 	// Each protocol's README lists its keys and defaults.

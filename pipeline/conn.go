@@ -49,6 +49,7 @@ type conn struct {
 	proxy    *event.Proxy
 	target   string // the last tunnel target an analyzer announced
 	expected string // why the flow was expected
+	named    bool   // the service came from a hostname (Session.Label) on a carrier
 	alerted  bool
 
 	pend [2][]byte // unconsumed analyzer bytes per direction

@@ -32,8 +32,8 @@ func (h *host) Options() analyzer.Options { return h.w.r.opts }
 
 // Confirm implements analyzer.Host.
 func (h *host) Confirm() {
-	if !h.live() {
-		return
+	if !h.live() || h.c.named {
+		return // a carrier's parse says nothing of the service its name gave
 	}
 	h.c.ev |= flow.EvParse
 	if h.c.conf < flow.Confirmed {
@@ -46,6 +46,20 @@ func (h *host) SetService(service, product string) {
 	if h.live() {
 		h.c.service, h.c.product = service, product
 	}
+}
+
+// Label implements analyzer.Host.
+func (h *host) Label(service, product string, ev flow.Evidence) {
+	if !h.live() {
+		return
+	}
+	c := h.c
+	if c.spec != nil && c.spec.IsClaim() {
+		c.ev |= ev // the payload decided; the name corroborates
+		return
+	}
+	c.service, c.product = service, product
+	c.conf, c.ev, c.named = flow.Hostname, ev, true
 }
 
 // Emit implements analyzer.Host.

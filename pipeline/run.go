@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"sort"
 	"sync"
@@ -21,6 +22,7 @@ import (
 	"github.com/peerwatch/peerwatch/decode"
 	"github.com/peerwatch/peerwatch/event"
 	"github.com/peerwatch/peerwatch/flow"
+	"github.com/peerwatch/peerwatch/internal/hostnames"
 	"github.com/peerwatch/peerwatch/reassembly"
 )
 
@@ -108,6 +110,18 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		return nil, err
 	}
 	r := newRun(cfg, o.FingerprintKey)
+	if cfg.HostnamesFile != "" {
+		f, err := os.Open(cfg.HostnamesFile)
+		if err != nil {
+			return nil, fmt.Errorf("pipeline: hostnames: %w", err)
+		}
+		names, err := hostnames.Default().Extend(f, cfg.HostnamesFile)
+		f.Close()
+		if err != nil {
+			return nil, err
+		}
+		r.opts.Hostnames = names
+	}
 	sum := newSummary()
 	wr := &writer{sinks: o.Sinks, sum: sum}
 	start := time.Now()

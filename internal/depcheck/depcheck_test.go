@@ -39,7 +39,7 @@ var rules = []rule{
 	{prefix("decode"), func(string) bool { return false },
 		"decode imports nothing from the module: every stage uses its types"},
 	{func(p string) bool { return strings.HasPrefix(p, "proto/") && p != "proto/all" },
-		oneOf("analyzer", "classify", "event", "flow", "internal/wire", "internal/httpwire", "internal/magic"),
+		oneOf("analyzer", "classify", "event", "flow", "internal/wire", "internal/httpwire", "internal/magic", "internal/hostnames"),
 		"a protocol plugs in through analyzer only: never sink, risk, pipeline, capture or another proto"},
 	{prefix("sink"), func(imp string) bool { return !oneOf("analyzer", "proto", "pipeline")(imp) },
 		"sinks see records, never analyzers or the pipeline"},
@@ -48,7 +48,7 @@ var rules = []rule{
 	{prefix("classify"), oneOf("flow", "decode"), "classify sees bytes and flows only"},
 	{prefix("reassembly"), oneOf("flow", "decode"), "reassembly sits before classification"},
 	{prefix("capture"), oneOf("decode", "capture"), "capture reads frames, nothing after"},
-	{prefix("analyzer"), oneOf("classify", "event", "flow", "decode", "internal/magic"), "analyzer knows no sink or pipeline"},
+	{prefix("analyzer"), oneOf("classify", "event", "flow", "decode", "internal/magic", "internal/hostnames"), "analyzer knows no sink or pipeline"},
 }
 
 // TestLayering parses every non-test Go file and checks its imports.
