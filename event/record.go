@@ -58,6 +58,7 @@ type Peerwatch struct {
 	Search      *SearchInfo     `json:"search,omitempty"`
 	Expectation string          `json:"expectation,omitempty"` // why an expected flow was announced
 	Local       string          `json:"local,omitempty"`       // "src", "dest", "both" or "none": which side is in home_net
+	Evasion     string          `json:"evasion,omitempty"`     // how an IM/P2P flow got through: one of Evasions
 }
 
 // Proxy describes the tunnel a flow's inner protocol came through.

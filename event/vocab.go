@@ -123,3 +123,15 @@ const (
 // content by magic number (internal/magic decides; a test keeps the two
 // lists equal).
 var FileTypes = []string{"executable", "script", "archive", "document", "audio", "video", "image", "other"}
+
+// How an IM/P2P flow reached its service (peerwatch.evasion on flow
+// records), the evasion column of the threat matrix.
+const (
+	UsualPort  = "usual_port"  // the protocol's registered port
+	OtherPort  = "other_port"  // any other port: port blocking would miss it
+	ViaProxy   = "proxy"       // through a SOCKS or HTTP proxy
+	HTTPTunnel = "http_tunnel" // carried in HTTP requests and responses
+)
+
+// Evasions lists every peerwatch.evasion value.
+var Evasions = []string{UsualPort, OtherPort, ViaProxy, HTTPTunnel}

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"strings"
 	"time"
 
 	"github.com/peerwatch/peerwatch/analyzer"
@@ -209,6 +210,38 @@ func (w *worker) flowRecord(f *flow.Flow, c *conn, why flow.EndReason, interim b
 		pw.Confidence = c.conf.String()
 		pw.Evidence = c.ev.Names()
 	}
+	pw.Evasion = w.evasion(f, c)
 	rec.PW = pw
 	return rec
+}
+
+// evasion says how an IM/P2P flow got through (DESIGN §6, the evasion
+// column): through a proxy, tunnelled in HTTP, on its protocol's usual
+// port or on another one. Flows without an IM/P2P service, and peer
+// protocols without a usual port, get "".
+func (w *worker) evasion(f *flow.Flow, c *conn) string {
+	if c.service == "" {
+		return ""
+	}
+	if c.proxy != nil {
+		return event.ViaProxy // reclassified after a SOCKS or CONNECT handshake
+	}
+	if c.spec == nil || !c.spec.IsClaim() {
+		if c.spec != nil && c.spec.Name == "http" {
+			return event.HTTPTunnel // IM in HTTP bodies (a gateway)
+		}
+		return "" // a hostname label: no usual port to compare
+	}
+	if strings.HasSuffix(c.spec.Name, "_http") {
+		return event.HTTPTunnel
+	}
+	if len(c.spec.Detect.Ports) == 0 {
+		return ""
+	}
+	for _, p := range c.spec.Detect.Ports {
+		if p == f.Resp.Port() || p == f.Orig.Port() {
+			return event.UsualPort
+		}
+	}
+	return event.OtherPort
 }

@@ -131,7 +131,7 @@ func (w *worker) startFlow(f *flow.Flow) {
 			// A DNS answer labels the flow's service but the payload
 			// still decides the protocol.
 			c.service, c.product = x.Service, x.Product
-			c.conf, c.ev = flow.Hostname, flow.EvDNS
+			c.conf, c.ev, c.named = flow.Hostname, flow.EvDNS, true
 		}
 	}
 }
@@ -285,10 +285,20 @@ func (w *worker) feedGapOnly(f *flow.Flow, c *conn, dir flow.Dir, gap int) {
 func (w *worker) attach(f *flow.Flow, c *conn, spec *analyzer.Spec, conf flow.Confidence, ev flow.Evidence, x *analyzer.Expectation) {
 	c.state = stAnalyze
 	c.spec = spec
-	if conf > c.conf || c.service == "" {
-		c.conf = conf
+	switch {
+	case c.named && !spec.IsClaim():
+		// A carrier (TLS, HTTP) on a flow a DNS answer named: its parse
+		// says nothing of the service, which stays a hostname label.
+	case c.named:
+		// The payload shows an IM/P2P protocol: it overrides the name.
+		c.named = false
+		c.conf, c.ev = conf, ev
+	default:
+		if conf > c.conf || c.service == "" {
+			c.conf = conf
+		}
+		c.ev |= ev
 	}
-	c.ev |= ev
 	if spec.Service != "" {
 		c.service = spec.Service
 		if len(spec.Products) > 0 {
