@@ -106,8 +106,8 @@ func TestEmbedAcrossConnections(t *testing.T) {
 }
 
 // TestConnectReclassify: an HTTP CONNECT tunnel carrying the template
-// protocol: the inner records say app_proto template, app_proto_orig http,
-// and name the proxy and its target.
+// protocol: the inner records say app_proto template, app_proto_orig
+// httpproxy (the proxy analyzer), and name the proxy and its target.
 func TestConnectReclassify(t *testing.T) {
 	w := pcaptest.NewWriter()
 	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -129,11 +129,11 @@ func TestConnectReclassify(t *testing.T) {
 	var flowRec *event.Record
 	for i, r := range recs {
 		switch {
-		case r.Type == "http" && r.App.Event == event.Tunnel:
+		case r.Type == "httpproxy" && r.App.Event == event.Tunnel:
 			tunnel++
 		case r.Type == "template" && r.App.Event == event.Login:
 			logins++
-			if r.AppProtoOrig != "http" || r.PW.Proxy == nil || r.PW.Proxy.Target != "chat.example:7777" || r.PW.Proxy.Addr != "10.0.0.254:3128" {
+			if r.AppProtoOrig != "httpproxy" || r.PW.Proxy == nil || r.PW.Proxy.Target != "chat.example:7777" || r.PW.Proxy.Addr != "10.0.0.254:3128" {
 				t.Errorf("inner record labels: orig %q proxy %+v", r.AppProtoOrig, r.PW.Proxy)
 			}
 		case r.Type == event.TypeFlow:
@@ -143,7 +143,7 @@ func TestConnectReclassify(t *testing.T) {
 	if tunnel != 1 || logins != 2 {
 		t.Errorf("tunnel events %d, inner logins %d", tunnel, logins)
 	}
-	if flowRec == nil || flowRec.AppProto != "template" || flowRec.AppProtoOrig != "http" {
+	if flowRec == nil || flowRec.AppProto != "template" || flowRec.AppProtoOrig != "httpproxy" {
 		t.Errorf("flow record: %+v", flowRec)
 	}
 }

@@ -452,8 +452,11 @@ func (w *worker) afterFeed(f *flow.Flow, c *conn, dir flow.Dir, buf []byte) {
 	carrier := c.spec.Name
 	proxy := &event.Proxy{Kind: carrier, Addr: f.Resp.String(), Target: c.target}
 	service, product, conf, ev := c.service, c.product, c.conf, c.ev
-	gen := c.gen
+	gen, seq, cid := c.gen, c.seq, c.cid
 	c.reset(gen)
+	// The flow's record sequence goes on: inner records follow the
+	// carrier's.
+	c.seq, c.cid = seq, cid
 	c.origApp, c.proxy = carrier, proxy
 	// The carrier's parse evidence says nothing about the inner protocol; a
 	// hostname label (DNS, SNI) for the endpoint still holds.

@@ -3,7 +3,9 @@
 package all
 
 import (
+	_ "github.com/peerwatch/peerwatch/proto/dns"
 	_ "github.com/peerwatch/peerwatch/proto/http"
+	_ "github.com/peerwatch/peerwatch/proto/httpproxy"
 	_ "github.com/peerwatch/peerwatch/proto/icqdc"
 	_ "github.com/peerwatch/peerwatch/proto/icqv5"
 	_ "github.com/peerwatch/peerwatch/proto/msnftp"
@@ -11,6 +13,7 @@ import (
 	_ "github.com/peerwatch/peerwatch/proto/odc"
 	_ "github.com/peerwatch/peerwatch/proto/oft"
 	_ "github.com/peerwatch/peerwatch/proto/oscar"
+	_ "github.com/peerwatch/peerwatch/proto/socks"
 	_ "github.com/peerwatch/peerwatch/proto/template"
 	_ "github.com/peerwatch/peerwatch/proto/toc"
 	_ "github.com/peerwatch/peerwatch/proto/ymsg"
