@@ -15,6 +15,7 @@ import (
 	_ "github.com/peerwatch/peerwatch/proto/oscar"
 	_ "github.com/peerwatch/peerwatch/proto/socks"
 	_ "github.com/peerwatch/peerwatch/proto/template"
+	_ "github.com/peerwatch/peerwatch/proto/tls"
 	_ "github.com/peerwatch/peerwatch/proto/toc"
 	_ "github.com/peerwatch/peerwatch/proto/ymsg"
 )

@@ -322,7 +322,7 @@ func parseServerHello(b []byte) (serverHello, error) {
 	return sh, nil
 }
 
-// version returns the negotiated version: supported_versions when the
+// negotiated returns the negotiated version: supported_versions when the
 // server sent it, legacy_version otherwise.
 func (sh *serverHello) negotiated() uint16 {
 	if sh.selected != 0 {
