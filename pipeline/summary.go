@@ -88,6 +88,10 @@ func (s *Summary) observe(recs []event.Record) {
 		if r.AppProto != "" {
 			addProto(s.Protocols, r.AppProto, r)
 		}
+		if r.AppProtoOrig != "" && r.AppProtoOrig != r.AppProto {
+			// A tunnel counts too: its flows carry another protocol.
+			addProto(s.Protocols, r.AppProtoOrig, r)
+		}
 		if r.PW != nil && r.PW.Service != "" {
 			addProto(s.Services, r.PW.Service, r)
 		}
