@@ -90,3 +90,21 @@ type nopStream struct{}
 
 func (nopStream) Feed(flow.Dir, []byte) {}
 func (nopStream) Close()                {}
+
+// Feeder drives a Conn in protocol unit tests the way the engine does for
+// a TCP stream: the bytes a Feed call leaves unconsumed are offered again,
+// followed by the new ones, on the next call in the same direction.
+type Feeder struct {
+	Conn Conn
+	pend [2][]byte
+}
+
+// Feed passes b in direction dir, after what is pending, and returns the
+// Conn's error.
+func (f *Feeder) Feed(dir flow.Dir, b []byte) error {
+	buf := append(f.pend[dir], b...)
+	n, err := f.Conn.Feed(dir, buf)
+	n = min(max(n, 0), len(buf))
+	f.pend[dir] = append([]byte(nil), buf[n:]...)
+	return err
+}

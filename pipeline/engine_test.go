@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -85,12 +86,7 @@ func TestEmbedAcrossConnections(t *testing.T) {
 	b.Handshake()
 	b.Send(0, []byte("ZC k1 again\n"))
 	b.Close()
-	path := filepath.Join(t.TempDir(), "embed.pcap")
-	w.WriteFile(path)
-	recs, _, err := pcaptest.Analyze([]string{path}, pcaptest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	recs := analyzeCapture(t, w)
 	perFlow := map[uint64]int{}
 	for _, r := range recs {
 		if r.Type == "zinner" && r.App.Event == event.Message {
@@ -118,12 +114,7 @@ func TestConnectReclassify(t *testing.T) {
 	c.Send(0, []byte("TPL/1 HELLO 3\r\nbob"))
 	c.Send(1, []byte("TPL/1 OK 0\r\n"))
 	c.Close()
-	path := filepath.Join(t.TempDir(), "connect.pcap")
-	w.WriteFile(path)
-	recs, _, err := pcaptest.Analyze([]string{path}, pcaptest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	recs := analyzeCapture(t, w)
 	pcaptest.Validate(t, pcaptest.Lines(recs))
 	var tunnel, logins int
 	var flowRec *event.Record
@@ -221,28 +212,10 @@ func TestReplayInPacketOrder(t *testing.T) {
 	c.Send(1, []byte("ZR-OK"))
 	c.Send(0, []byte("after"))
 	c.Close()
-	path := filepath.Join(t.TempDir(), "replay.pcap")
-	w.WriteFile(path)
-	recs, _, err := pcaptest.Analyze([]string{path}, pcaptest.Options{})
-	if err != nil {
-		t.Fatal(err)
+	recs := analyzeCapture(t, w)
+	if got, want := replayOrder(t, recs), []string{"orig:hello-1", "orig:hello-2", "resp:ZR-OK", "orig:after"}; !slices.Equal(got, want) {
+		t.Fatalf("order %v, want %v", got, want)
 	}
-	for _, r := range recs {
-		if r.Type == "zreplay" {
-			got := r.App.Fields["order"].([]string)
-			want := []string{"orig:hello-1", "orig:hello-2", "resp:ZR-OK", "orig:after"}
-			if len(got) != len(want) {
-				t.Fatalf("order %v, want %v", got, want)
-			}
-			for i := range want {
-				if got[i] != want[i] {
-					t.Fatalf("order %v, want %v", got, want)
-				}
-			}
-			return
-		}
-	}
-	t.Fatal("zreplay never attached")
 }
 
 // TestReplayAfterGap: a capture gap while classifying restarts probing
@@ -257,20 +230,34 @@ func TestReplayAfterGap(t *testing.T) {
 	c.Send(0, []byte("hello-3"))
 	c.Send(1, []byte("ZR-OK"))
 	c.Close()
-	path := filepath.Join(t.TempDir(), "gap.pcap")
-	w.WriteFile(path)
+	recs := analyzeCapture(t, w)
+	if got, want := replayOrder(t, recs), []string{"orig:hello-1", "resp:ZR-OK"}; !slices.Equal(got, want) {
+		t.Fatalf("order %v, want %v", got, want)
+	}
+}
+
+// analyzeCapture writes a built capture and runs it through the pipeline.
+func analyzeCapture(t *testing.T, w *pcaptest.Writer) []event.Record {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "capture.pcap")
+	if err := w.WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
 	recs, _, err := pcaptest.Analyze([]string{path}, pcaptest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return recs
+}
+
+// replayOrder returns the chunks zreplay saw, in order.
+func replayOrder(t *testing.T, recs []event.Record) []string {
+	t.Helper()
 	for _, r := range recs {
 		if r.Type == "zreplay" {
-			got := r.App.Fields["order"].([]string)
-			if len(got) != 2 || got[0] != "orig:hello-1" || got[1] != "resp:ZR-OK" {
-				t.Fatalf("order %v, want [orig:hello-1 resp:ZR-OK]", got)
-			}
-			return
+			return r.App.Fields["order"].([]string)
 		}
 	}
 	t.Fatal("zreplay never attached")
+	return nil
 }

@@ -278,11 +278,5 @@ func TestCapture(t *testing.T) {
 }
 
 func TestGolden(t *testing.T) {
-	recs, _, err := pcaptest.Analyze([]string{filepath.Join("testdata", "icqdc.pcap")}, pcaptest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := pcaptest.Lines(recs)
-	pcaptest.Validate(t, lines)
-	golden.Check(t, filepath.Join("testdata", "icqdc.golden.jsonl"), lines)
+	pcaptest.Golden(t, "icqdc.pcap", false)
 }

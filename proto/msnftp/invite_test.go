@@ -8,11 +8,9 @@
 package msnftp
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/peerwatch/peerwatch/internal/golden"
 	"github.com/peerwatch/peerwatch/internal/pcaptest"
 
 	_ "github.com/peerwatch/peerwatch/proto/msnp"
@@ -23,13 +21,7 @@ import (
 // and the MSNFTP connection to it gets the feature, both passports and the
 // file name setup.exe before its first payload byte.
 func TestGoldenInvite(t *testing.T) {
-	recs, _, err := pcaptest.Analyze([]string{filepath.Join("testdata", "invite-msnftp.pcap")}, pcaptest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := pcaptest.Lines(recs)
-	pcaptest.Validate(t, lines)
-	golden.Check(t, filepath.Join("testdata", "invite-msnftp.golden.jsonl"), lines)
+	lines := pcaptest.Golden(t, "invite-msnftp.pcap", false)
 	checkFileinfo(t, lines, "setup.exe")
 	var ftp []string
 	for _, l := range strings.Split(string(lines), "\n") {

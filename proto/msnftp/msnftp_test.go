@@ -227,14 +227,11 @@ func newTestConn(x *analyzer.Expectation, o analyzer.Options) (*analyzer.Recorde
 
 func run(t testing.TB, msgs []msg, split int, x *analyzer.Expectation) result {
 	rec, c := newTestConn(x, analyzer.Options{})
-	var pend [2][]byte
+	fd := &analyzer.Feeder{Conn: c}
 	feed := func(dir flow.Dir, b []byte) {
-		buf := append(pend[dir], b...)
-		n, err := c.Feed(dir, buf)
-		if err != nil {
+		if err := fd.Feed(dir, b); err != nil {
 			t.Fatalf("Feed: %v", err)
 		}
-		pend[dir] = append([]byte(nil), buf[n:]...)
 	}
 	for _, m := range msgs {
 		if split > 0 && split < len(m.data) {
@@ -717,13 +714,7 @@ func TestCapture(t *testing.T) {
 // TestGolden runs the MSNFTP connection without an invitation: it is found
 // by its first line alone, on a port that is not the 6891 hint.
 func TestGolden(t *testing.T) {
-	recs, _, err := pcaptest.Analyze([]string{filepath.Join("testdata", "msnftp.pcap")}, pcaptest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := pcaptest.Lines(recs)
-	pcaptest.Validate(t, lines)
-	golden.Check(t, filepath.Join("testdata", "msnftp.golden.jsonl"), lines)
+	lines := pcaptest.Golden(t, "msnftp.pcap", false)
 	checkFileinfo(t, lines, "msnftp-1")
 }
 

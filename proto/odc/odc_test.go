@@ -173,14 +173,11 @@ func run(t testing.TB, msgs []msg, split int, x *analyzer.Expectation, content b
 	rec.Opts.CaptureContent = content
 	spec, _ := analyzer.Lookup("odc")
 	c := spec.New(analyzer.NewSession(rec, &spec, x))
-	var pend [2][]byte
+	fd := &analyzer.Feeder{Conn: c}
 	feed := func(dir flow.Dir, b []byte) {
-		buf := append(pend[dir], b...)
-		n, err := c.Feed(dir, buf)
-		if err != nil {
+		if err := fd.Feed(dir, b); err != nil {
 			t.Fatalf("Feed: %v", err)
 		}
-		pend[dir] = append([]byte(nil), buf[n:]...)
 	}
 	for _, m := range msgs {
 		if split > 0 && split < len(m.data) {

@@ -252,14 +252,11 @@ func run(t testing.TB, msgs []msg, split int, x *analyzer.Expectation, end bool)
 	rec := analyzer.NewRecorder()
 	spec, _ := analyzer.Lookup("oft")
 	c := spec.New(analyzer.NewSession(rec, &spec, x))
-	var pend [2][]byte
+	fd := &analyzer.Feeder{Conn: c}
 	feed := func(dir flow.Dir, b []byte) {
-		buf := append(pend[dir], b...)
-		n, err := c.Feed(dir, buf)
-		if err != nil {
+		if err := fd.Feed(dir, b); err != nil {
 			t.Fatalf("Feed: %v", err)
 		}
-		pend[dir] = append([]byte(nil), buf[n:]...)
 	}
 	for _, m := range msgs {
 		if split > 0 && split < len(m.data) {
@@ -621,13 +618,7 @@ func TestCapture(t *testing.T) {
 // TestGolden runs the OFT connection without a rendezvous: it is found by
 // its first bytes alone.
 func TestGolden(t *testing.T) {
-	recs, _, err := pcaptest.Analyze([]string{filepath.Join("testdata", "oft-only.pcap")}, pcaptest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := pcaptest.Lines(recs)
-	pcaptest.Validate(t, lines)
-	golden.Check(t, filepath.Join("testdata", "oft-only.golden.jsonl"), lines)
+	lines := pcaptest.Golden(t, "oft-only.pcap", false)
 	checkFileinfo(t, lines)
 }
 

@@ -7,11 +7,9 @@
 package oft
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/peerwatch/peerwatch/internal/golden"
 	"github.com/peerwatch/peerwatch/internal/pcaptest"
 
 	_ "github.com/peerwatch/peerwatch/proto/oscar"
@@ -22,13 +20,7 @@ import (
 // is labelled with the feature, the users and the file name before its
 // first payload byte.
 func TestGoldenRendezvous(t *testing.T) {
-	recs, _, err := pcaptest.Analyze([]string{filepath.Join("testdata", "rendezvous-oft.pcap")}, pcaptest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := pcaptest.Lines(recs)
-	pcaptest.Validate(t, lines)
-	golden.Check(t, filepath.Join("testdata", "rendezvous-oft.golden.jsonl"), lines)
+	lines := pcaptest.Golden(t, "rendezvous-oft.pcap", false)
 	checkFileinfo(t, lines)
 	for _, want := range []string{`"confidence":"expected"`, `"name":"setup.exe"`, `"feature":"file_transfer"`} {
 		if !strings.Contains(string(lines), want) {

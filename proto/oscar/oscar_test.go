@@ -250,14 +250,11 @@ func run(t *testing.T, split int, content bool) *analyzer.Recorder {
 	rec.Opts.CaptureContent = content
 	spec, _ := analyzer.Lookup("oscar")
 	c := spec.New(rec.Session(&spec))
-	var pend [2][]byte
+	fd := &analyzer.Feeder{Conn: c}
 	feed := func(dir flow.Dir, b []byte) {
-		buf := append(pend[dir], b...)
-		n, err := c.Feed(dir, buf)
-		if err != nil {
+		if err := fd.Feed(dir, b); err != nil {
 			t.Fatalf("Feed: %v", err)
 		}
-		pend[dir] = append([]byte(nil), buf[n:]...)
 	}
 	for _, m := range bosSession() {
 		if split > 0 && split < len(m.data) {

@@ -65,28 +65,23 @@ var session = []struct {
 	{flow.Orig, "TPL/1 BYE 0\r\n"},
 }
 
-func feedAll(t *testing.T, c analyzer.Conn, dir flow.Dir, data []byte, pend *[2][]byte) {
-	buf := append((*pend)[dir], data...)
-	n, err := c.Feed(dir, buf)
-	if err != nil {
-		t.Fatalf("Feed: %v", err)
-	}
-	(*pend)[dir] = append([]byte(nil), buf[n:]...)
-}
-
 func run(t *testing.T, split int, content bool) *analyzer.Recorder {
 	rec := analyzer.NewRecorder()
 	rec.Opts.CaptureContent = content
 	spec, _ := analyzer.Lookup("template")
-	c := spec.New(rec.Session(&spec))
-	var pend [2][]byte
+	fd := &analyzer.Feeder{Conn: spec.New(rec.Session(&spec))}
+	feed := func(dir flow.Dir, b []byte) {
+		if err := fd.Feed(dir, b); err != nil {
+			t.Fatalf("Feed: %v", err)
+		}
+	}
 	for _, m := range session {
 		b := []byte(m.data)
 		if split > 0 && split < len(b) {
-			feedAll(t, c, m.dir, b[:split], &pend)
-			feedAll(t, c, m.dir, b[split:], &pend)
+			feed(m.dir, b[:split])
+			feed(m.dir, b[split:])
 		} else {
-			feedAll(t, c, m.dir, b, &pend)
+			feed(m.dir, b)
 		}
 	}
 	return rec

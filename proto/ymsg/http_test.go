@@ -218,14 +218,11 @@ func httpRun(t *testing.T, msgs []httpMsg, split int, reveal bool) *analyzer.Rec
 	rec.F.Resp = netip.MustParseAddrPort("203.0.113.5:80")
 	spec, _ := analyzer.Lookup("ymsg_http")
 	c := spec.New(rec.Session(&spec))
-	var pend [2][]byte
+	fd := &analyzer.Feeder{Conn: c}
 	feed := func(dir flow.Dir, b []byte) {
-		buf := append(pend[dir], b...)
-		n, err := c.Feed(dir, buf)
-		if err != nil {
+		if err := fd.Feed(dir, b); err != nil {
 			t.Fatalf("Feed: %v", err)
 		}
-		pend[dir] = append([]byte(nil), buf[n:]...)
 	}
 	for _, m := range msgs {
 		b := []byte(m.data)
