@@ -131,19 +131,26 @@ func Validate(t testing.TB, lines []byte) {
 // returns the lines for further assertions.
 func Golden(t *testing.T, capture string, reveal bool) []byte {
 	t.Helper()
-	base := strings.TrimSuffix(strings.TrimSuffix(capture, ".pcapng"), ".pcap")
-	if reveal {
-		base += "-reveal"
+	if !reveal {
+		return GoldenWith(t, capture, "", nil)
 	}
-	recs, _, err := Analyze([]string{filepath.Join("testdata", capture)}, Options{Config: func(c *config.Config) {
-		c.Privacy.RevealCredentials = reveal
-		c.Privacy.CaptureContent = reveal
-	}})
+	return GoldenWith(t, capture, "-reveal", func(c *config.Config) {
+		c.Privacy.RevealCredentials = true
+		c.Privacy.CaptureContent = true
+	})
+}
+
+// GoldenWith is Golden with a configuration change and the golden file
+// testdata/<capture without extension><suffix>.golden.jsonl.
+func GoldenWith(t *testing.T, capture, suffix string, cfg func(*config.Config)) []byte {
+	t.Helper()
+	base := strings.TrimSuffix(strings.TrimSuffix(capture, ".pcapng"), ".pcap")
+	recs, _, err := Analyze([]string{filepath.Join("testdata", capture)}, Options{Config: cfg})
 	if err != nil {
 		t.Fatal(err)
 	}
 	lines := Lines(recs)
 	Validate(t, lines)
-	golden.Check(t, filepath.Join("testdata", base+".golden.jsonl"), lines)
+	golden.Check(t, filepath.Join("testdata", base+suffix+".golden.jsonl"), lines)
 	return lines
 }

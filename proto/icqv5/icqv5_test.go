@@ -496,19 +496,11 @@ func TestCapture(t *testing.T) {
 
 func TestGolden(t *testing.T) {
 	for _, reveal := range []bool{false, true} {
-		name := "icqv5.golden.jsonl"
+		suffix := ""
 		if reveal {
-			name = "icqv5-reveal.golden.jsonl"
+			suffix = "-reveal"
 		}
-		recs, _, err := pcaptest.Analyze([]string{filepath.Join("testdata", "icqv5.pcap")}, pcaptest.Options{
-			Config: func(c *config.Config) { c.Privacy.RevealCredentials = reveal },
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		lines := pcaptest.Lines(recs)
-		pcaptest.Validate(t, lines)
-		golden.Check(t, filepath.Join("testdata", name), lines)
+		pcaptest.GoldenWith(t, "icqv5.pcap", suffix, func(c *config.Config) { c.Privacy.RevealCredentials = reveal })
 	}
 }
 

@@ -393,19 +393,11 @@ func TestCapture(t *testing.T) {
 
 func TestGolden(t *testing.T) {
 	for _, content := range []bool{false, true} {
-		name := "odc-image.golden.jsonl"
+		suffix := ""
 		if content {
-			name = "odc-image-content.golden.jsonl"
+			suffix = "-content"
 		}
-		recs, _, err := pcaptest.Analyze([]string{filepath.Join("testdata", "odc-image.pcap")}, pcaptest.Options{
-			Config: func(c *config.Config) { c.Privacy.CaptureContent = content },
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		lines := pcaptest.Lines(recs)
-		pcaptest.Validate(t, lines)
-		golden.Check(t, filepath.Join("testdata", name), lines)
+		lines := pcaptest.GoldenWith(t, "odc-image.pcap", suffix, func(c *config.Config) { c.Privacy.CaptureContent = content })
 		m := md5.Sum(gif)
 		for _, want := range []string{`"filename":"odc-image-1"`, `"md5":"` + hex.EncodeToString(m[:]) + `"`, `"app_proto":"odc"`} {
 			if !strings.Contains(string(lines), want) {

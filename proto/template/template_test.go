@@ -216,18 +216,10 @@ func TestCapture(t *testing.T) {
 
 func TestGolden(t *testing.T) {
 	for _, content := range []bool{false, true} {
-		name := "template.golden.jsonl"
+		suffix := ""
 		if content {
-			name = "template-content.golden.jsonl"
+			suffix = "-content"
 		}
-		recs, _, err := pcaptest.Analyze([]string{filepath.Join("testdata", "template.pcap")}, pcaptest.Options{
-			Config: func(c *config.Config) { c.Privacy.CaptureContent = content },
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		lines := pcaptest.Lines(recs)
-		pcaptest.Validate(t, lines)
-		golden.Check(t, filepath.Join("testdata", name), lines)
+		pcaptest.GoldenWith(t, "template.pcap", suffix, func(c *config.Config) { c.Privacy.CaptureContent = content })
 	}
 }
