@@ -20,6 +20,7 @@ type Recorder struct {
 	Service     string
 	Product     string
 	Evidence    flow.Evidence // from Label
+	Tentatively bool          // from Tentative
 	Events      []event.Event
 	Anomalies   []string // "name: detail"
 	Expects     []Expectation
@@ -55,6 +56,11 @@ func (r *Recorder) SetService(service, product string) { r.Service, r.Product = 
 func (r *Recorder) Label(service, product string, ev flow.Evidence) {
 	r.Service, r.Product = service, product
 	r.Evidence |= ev
+}
+
+// Tentative implements Host.
+func (r *Recorder) Tentative(service, product string) {
+	r.Service, r.Product, r.Tentatively = service, product, true
 }
 
 // Emit implements Host.

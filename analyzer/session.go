@@ -18,6 +18,7 @@ type Host interface {
 	Confirm()
 	SetService(service, product string)
 	Label(service, product string, ev flow.Evidence)
+	Tentative(service, product string)
 	Emit(e event.Event)
 	Anomaly(name, detail string)
 	Expect(x Expectation)
@@ -94,6 +95,16 @@ func (s *Session) SetService(service, product string) { s.host.SetService(servic
 func (s *Session) Label(service, product string, ev flow.Evidence) {
 	s.host.Label(service, product, ev)
 }
+
+// Tentative says the flow looks like service but its own bytes are too
+// weak to claim it (FastTrack's encrypted supernode sessions: an opening of
+// fixed sizes, then random-looking data). The engine labels the flow only
+// if another flow of the same hosts shows the service by its payload
+// (cross-flow corroboration, DESIGN §2): the flow then gets the service with
+// evidence "corroboration". Otherwise it is written as unclassified (no
+// app_proto, no service). Events a tentative flow emits are withheld with
+// it and dropped if it is never corroborated.
+func (s *Session) Tentative(service, product string) { s.host.Tentative(service, product) }
 
 // Emit reports an event; the engine fills in time, flow and protocol.
 func (s *Session) Emit(e event.Event) { s.host.Emit(e) }

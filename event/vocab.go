@@ -135,3 +135,30 @@ const (
 
 // Evasions lists every peerwatch.evasion value.
 var Evasions = []string{UsualPort, OtherPort, ViaProxy, HTTPTunnel}
+
+// Risk is a column of the threat matrix (DESIGN §6): what a finding says
+// is at stake. The paper's 2002 columns come first, then peerwatch's.
+type Risk string
+
+// Risk columns. risk/rules.go maps events to them.
+const (
+	RiskUnencrypted        Risk = "unencrypted"
+	RiskFileTransfer       Risk = "file_transfer"
+	RiskExploit            Risk = "exploit"        // known buffer overflows
+	RiskRemoteControl      Risk = "remote_control" // application sharing, remote assistance
+	RiskWorm               Risk = "worm"           // known-bad file hashes and names
+	RiskSpyware            Risk = "spyware"
+	RiskSocialEngineering  Risk = "social_engineering" // requests for passwords or card numbers
+	RiskCopyrightBandwidth Risk = "copyright_bandwidth"
+	RiskMalwareCarrier     Risk = "malware_carrier" // executables and scripts moved
+	RiskCredentialExposure Risk = "credential_exposure"
+	RiskIPDisclosure       Risk = "ip_disclosure" // direct connections
+	RiskEvasion            Risk = "evasion"       // non-standard port, proxy, HTTP tunnelling
+	RiskP2PUse             Risk = "p2p_use"
+	RiskIMUse              Risk = "im_use"
+)
+
+// Risks lists every Risk in the matrix's column order.
+var Risks = []Risk{RiskUnencrypted, RiskFileTransfer, RiskExploit, RiskRemoteControl, RiskWorm, RiskSpyware,
+	RiskSocialEngineering, RiskCopyrightBandwidth, RiskMalwareCarrier, RiskCredentialExposure, RiskIPDisclosure,
+	RiskEvasion, RiskP2PUse, RiskIMUse}

@@ -50,7 +50,10 @@ type conn struct {
 	target   string // the last tunnel target an analyzer announced
 	expected string // why the flow was expected
 	named    bool   // the service came from a hostname (Session.Label) on a carrier
-	alerted  bool
+	// tentative: the analyzer named the service only as a candidate
+	// (Session.Tentative); the correlation stage decides.
+	tentative bool
+	alerted   bool
 
 	pend [2][]byte // unconsumed analyzer bytes per direction
 	base [2]int64  // stream offset of pend[d][0] (or of the next byte when pend is empty)

@@ -63,6 +63,13 @@ func (h *host) Label(service, product string, ev flow.Evidence) {
 	c.conf, c.ev, c.named = flow.Hostname, ev, true
 }
 
+// Tentative implements analyzer.Host.
+func (h *host) Tentative(service, product string) {
+	if h.live() {
+		h.c.service, h.c.product, h.c.tentative = service, product, true
+	}
+}
+
 // Emit implements analyzer.Host.
 func (h *host) Emit(e event.Event) {
 	if !h.live() {
