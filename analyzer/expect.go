@@ -26,11 +26,30 @@ type ExpectStats struct {
 // on which worker runs first (the pipeline makes a matcher wait until every
 // worker has passed its packet's index).
 type Expectations struct {
-	mu      sync.Mutex
-	cfg     ExpectConfig
-	list    []*Expectation // in announcement order
+	mu  sync.Mutex
+	cfg ExpectConfig
+	// list holds the entries in the order they were added; removed entries
+	// stay behind as dead until the next compaction. Entries before head
+	// are all dead.
+	list []*expEntry
+	head int
+	dead int
+	live int
+	seq  uint64
+	// byAddr indexes the live entries by every address in their Addrs: a
+	// connection can only fulfil an expectation that names one of its ends,
+	// so Match looks at two short lists instead of the whole table.
+	byAddr  map[netip.Addr][]*expEntry
 	perHost map[netip.Addr]int
 	stats   ExpectStats
+}
+
+// expEntry is one stored expectation; seq orders entries added with the
+// same capture index.
+type expEntry struct {
+	x    Expectation
+	seq  uint64
+	dead bool
 }
 
 // NewExpectations returns an empty table.
@@ -44,7 +63,7 @@ func NewExpectations(cfg ExpectConfig) *Expectations {
 	if cfg.TTL <= 0 {
 		cfg.TTL = 5 * time.Minute
 	}
-	return &Expectations{cfg: cfg, perHost: map[netip.Addr]int{}}
+	return &Expectations{cfg: cfg, perHost: map[netip.Addr]int{}, byAddr: map[netip.Addr][]*expEntry{}}
 }
 
 func host(x *Expectation) netip.Addr {
@@ -70,44 +89,103 @@ func (t *Expectations) Add(x Expectation) bool {
 		t.stats.DroppedQuota++
 		return false
 	}
-	if len(t.list) >= t.cfg.Max {
+	if t.live >= t.cfg.Max {
 		t.expireLocked(x.Created)
-		if len(t.list) >= t.cfg.Max {
-			t.removeLocked(0)
+		if t.live >= t.cfg.Max {
+			t.removeLocked(t.oldestLocked())
 			t.stats.DroppedFull++
 		}
 	}
-	t.list = append(t.list, &x)
+	t.seq++
+	e := &expEntry{x: x, seq: t.seq}
+	t.list = append(t.list, e)
+	t.live++
+	for i, a := range x.Addrs {
+		if !seenAddr(x.Addrs[:i], a.Addr()) {
+			t.byAddr[a.Addr()] = append(t.byAddr[a.Addr()], e)
+		}
+	}
 	t.perHost[h]++
 	t.stats.Added++
-	if len(t.list) > t.stats.Peak {
-		t.stats.Peak = len(t.list)
+	if t.live > t.stats.Peak {
+		t.stats.Peak = t.live
 	}
 	return true
 }
 
-func (t *Expectations) removeLocked(i int) {
-	h := host(t.list[i])
+// seenAddr reports whether a is the address of one of ps.
+func seenAddr(ps []netip.AddrPort, a netip.Addr) bool {
+	for _, p := range ps {
+		if p.Addr() == a {
+			return true
+		}
+	}
+	return false
+}
+
+// oldestLocked returns the oldest live entry; the table must not be empty.
+func (t *Expectations) oldestLocked() *expEntry {
+	for t.list[t.head].dead {
+		t.head++
+	}
+	return t.list[t.head]
+}
+
+func (t *Expectations) removeLocked(e *expEntry) {
+	h := host(&e.x)
 	if t.perHost[h]--; t.perHost[h] <= 0 {
 		delete(t.perHost, h)
 	}
-	copy(t.list[i:], t.list[i+1:])
-	t.list[len(t.list)-1] = nil
-	t.list = t.list[:len(t.list)-1]
+	for i, a := range e.x.Addrs {
+		k := a.Addr()
+		if seenAddr(e.x.Addrs[:i], k) {
+			continue
+		}
+		b := t.byAddr[k]
+		for j, o := range b {
+			if o == e {
+				copy(b[j:], b[j+1:])
+				b[len(b)-1] = nil
+				b = b[:len(b)-1]
+				break
+			}
+		}
+		if len(b) == 0 {
+			delete(t.byAddr, k)
+		} else {
+			t.byAddr[k] = b
+		}
+	}
+	e.dead = true
+	t.live--
+	t.dead++
+	if t.dead > 64 && t.dead > t.live {
+		n := 0
+		for _, o := range t.list {
+			if !o.dead {
+				t.list[n] = o
+				n++
+			}
+		}
+		clear(t.list[n:])
+		t.list = t.list[:n]
+		t.head, t.dead = 0, 0
+	}
 }
 
 // expireLocked drops expectations that expired well before now. Only used
 // under memory pressure; Match checks expiry itself, so lazy removal never
 // changes a match.
 func (t *Expectations) expireLocked(now time.Time) {
-	for i := 0; i < len(t.list); {
-		x := t.list[i]
-		if now.Sub(x.Created) > x.TTL {
-			t.removeLocked(i)
-			t.stats.Expired++
-			continue
+	var old []*expEntry
+	for _, e := range t.list[t.head:] {
+		if !e.dead && now.Sub(e.x.Created) > e.x.TTL {
+			old = append(old, e)
 		}
-		i++
+	}
+	for _, e := range old {
+		t.removeLocked(e)
+		t.stats.Expired++
 	}
 }
 
@@ -134,25 +212,36 @@ func (x *Expectation) matches(orig, resp netip.AddrPort) bool {
 func (t *Expectations) Match(index uint64, now time.Time, orig, resp netip.AddrPort) (Expectation, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	// Workers add concurrently, so list order is not announcement order:
-	// pick the highest capture index explicitly.
-	best := -1
-	for i, x := range t.list {
-		if x.Index >= index || now.Before(x.Created) || now.Sub(x.Created) > x.TTL {
-			continue
-		}
-		if !x.matches(orig, resp) {
-			continue
-		}
-		if best < 0 || x.Index > t.list[best].Index {
-			best = i
+	if t.live == 0 {
+		return Expectation{}, false
+	}
+	// Workers add concurrently, so insertion order is not announcement
+	// order: pick the highest capture index explicitly (the earliest added
+	// among equals).
+	var best *expEntry
+	pick := func(b []*expEntry) {
+		for _, e := range b {
+			x := &e.x
+			if x.Index >= index || now.Before(x.Created) || now.Sub(x.Created) > x.TTL {
+				continue
+			}
+			if !x.matches(orig, resp) {
+				continue
+			}
+			if best == nil || x.Index > best.x.Index || (x.Index == best.x.Index && e.seq < best.seq) {
+				best = e
+			}
 		}
 	}
-	if best < 0 {
+	pick(t.byAddr[resp.Addr()])
+	if orig.Addr() != resp.Addr() {
+		pick(t.byAddr[orig.Addr()])
+	}
+	if best == nil {
 		return Expectation{}, false
 	}
 	t.stats.Matched++
-	m := *t.list[best]
+	m := best.x
 	if !m.Hostname {
 		t.removeLocked(best)
 	}
@@ -163,7 +252,7 @@ func (t *Expectations) Match(index uint64, now time.Time, orig, resp netip.AddrP
 func (t *Expectations) Len() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return len(t.list)
+	return t.live
 }
 
 // Stats returns the table's counters.

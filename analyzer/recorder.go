@@ -22,6 +22,7 @@ type Recorder struct {
 	Evidence    flow.Evidence // from Label
 	Tentatively bool          // from Tentative
 	Events      []event.Event
+	Texts       []string // message texts as the analyzer gave them (the content rules' input)
 	Anomalies   []string // "name: detail"
 	Expects     []Expectation
 	Reclassed   [][2]int
@@ -64,7 +65,19 @@ func (r *Recorder) Tentative(service, product string) {
 }
 
 // Emit implements Host.
-func (r *Recorder) Emit(e event.Event) { r.Events = append(r.Events, e) }
+func (r *Recorder) Emit(e event.Event) {
+	if e.Message != nil && e.Message.Text != "" {
+		r.Texts = append(r.Texts, e.Message.Text)
+		if !r.Opts.CaptureContent {
+			// As the engine does: the text is not kept without
+			// --capture-content.
+			m := *e.Message
+			m.Text = ""
+			e.Message = &m
+		}
+	}
+	r.Events = append(r.Events, e)
+}
 
 // Anomaly implements Host.
 func (r *Recorder) Anomaly(name, detail string) { r.Anomalies = append(r.Anomalies, name+": "+detail) }

@@ -182,6 +182,7 @@ func benchCorpus(w io.Writer, o options, n int, pw, mk, goTool string) error {
 	tools := []tool{
 		{"peerwatch (output)", []string{pw, "analyze", "--workers", "1", "-q", "--force", "--key-file", keyFile, "-o", outDir, file}},
 		{"peerwatch (engine, --no-output)", []string{pw, "analyze", "--workers", "1", "-q", "--no-output", "--key-file", keyFile, file}},
+		{workers2, []string{pw, "analyze", "--workers", "2", "-q", "--force", "--key-file", keyFile, "-o", outDir + "-w2", file}},
 	}
 	if o.ndpi != "" {
 		tools = append(tools, tool{"ndpiReader", []string{o.ndpi, "-i", file, "-q"}})
@@ -202,6 +203,7 @@ func benchCorpus(w io.Writer, o options, n int, pw, mk, goTool string) error {
 	fmt.Fprintf(w, "%d runs per tool, alternating %s; load average before %s, after %s.\n\n",
 		o.runs, toolNames(tools), loadBefore, loadAvg())
 	writeResults(w, results, packets)
+	writeScaling(w, results, packets)
 	if stats, err := pwStatsPackets(filepath.Join(outDir, "eve.json")); err == nil {
 		fmt.Fprintf(w, "\npeerwatch's own count (peerwatch_stats in eve.json): %d packets.\n", stats)
 	}
@@ -228,6 +230,29 @@ func benchCorpus(w io.Writer, o options, n int, pw, mk, goTool string) error {
 	}
 	writeBudget(w, b, passes, wall, used, prof)
 	return nil
+}
+
+// workers2 names the --workers 2 run, whose wall time is compared with
+// the --workers 1 run with output.
+const workers2 = "peerwatch (output, --workers 2)"
+
+// writeScaling reports packets per wall-second of --workers 2 against
+// --workers 1, both with output on.
+func writeScaling(w io.Writer, results []result, packets uint64) {
+	var w1, w2 float64
+	for _, r := range results {
+		switch r.tool {
+		case "peerwatch (output)":
+			w1 = summarize(r, packets).wall
+		case workers2:
+			w2 = summarize(r, packets).wall
+		}
+	}
+	if w1 <= 0 || w2 <= 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nWorkers scaling (output on, median wall): --workers 1 %.2f s (%.0f k packets/s), --workers 2 %.2f s (%.0f k packets/s): %.2fx.\n",
+		w1, float64(packets)/w1/1000, w2, float64(packets)/w2/1000, w1/w2)
 }
 
 func toolNames(ts []tool) string {

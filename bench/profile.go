@@ -63,6 +63,7 @@ func profileRun(file, outDir, out string, passes int) (uint64, time.Duration, er
 		cfg := config.Default()
 		cfg.Workers = 1
 		cfg.Output.Dir = outDir
+		cfg.ApplyMemory() // as peerwatch analyze does
 		sinks, err := pipeline.OpenOutput(cfg, pipeline.OutputOptions{Force: true, Args: "bench", Version: "bench", Files: []string{file}})
 		if err != nil {
 			pprof.StopCPUProfile()

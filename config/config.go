@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -28,6 +29,8 @@ type Config struct {
 	Privacy    Privacy    `yaml:"privacy"`
 	Files      Files      `yaml:"files"`
 	Classifier Classifier `yaml:"classifier"`
+	Memory     Memory     `yaml:"memory"`
+	Risk       Risk       `yaml:"risk"`
 	// HostnamesFile adds entries to the built-in host name list
 	// (internal/hostnames/services.txt format): "<pattern> <service> <product>".
 	HostnamesFile string `yaml:"hostnames_file"`
@@ -71,6 +74,76 @@ type Expect struct {
 	TTL     time.Duration `yaml:"ttl"`
 }
 
+// Risk configures the risk stage (DESIGN §6): findings, policy and the
+// per-host volume windows.
+type Risk struct {
+	Enabled bool `yaml:"enabled"` // weigh events against the catalogue and write alerts
+	// Policy is the policy file (YAML, see examples/policy.yaml); empty:
+	// every finding is an alert.
+	Policy string `yaml:"policy"`
+	// IOC is a known-bad list (hashes and file names, risk/README.md)
+	// used besides the built-in one.
+	IOC string `yaml:"ioc"`
+	// Window is the tumbling window of capture time over which each local
+	// host's volume per protocol is summed.
+	Window time.Duration `yaml:"window"`
+	// VolumeBytes is the volume per host, protocol and window that raises
+	// copyright_bandwidth.
+	VolumeBytes int64 `yaml:"volume_bytes"`
+}
+
+// Memory sets the Go runtime's memory targets (see MemoryLimit).
+type Memory struct {
+	// Limit is the soft memory limit in bytes; 0 derives it from the other
+	// bounds (MemoryCaps plus Headroom).
+	Limit int64 `yaml:"limit"`
+	// Headroom is added to MemoryCaps for the derived limit: the output
+	// stage, read buffers and garbage not yet collected.
+	Headroom int64 `yaml:"headroom"`
+	// GCPercent is the garbage collector's GOGC; the memory limit makes
+	// the collector work harder when the heap nears it, so a high value
+	// trades idle memory for less collection. 0 keeps the runtime's.
+	GCPercent int `yaml:"gc_percent"`
+}
+
+// Estimated bytes of state per unit of the configured bounds, used by
+// MemoryCaps: a tracked flow with its connection state and classification
+// buffers, and a pending expectation.
+const (
+	FlowStateBytes   = 1024
+	ExpectationBytes = 512
+)
+
+// MemoryCaps is the sum of the configured caps in bytes: flow table,
+// reassembly, IP fragments and expectations.
+func (c *Config) MemoryCaps() int64 {
+	return int64(c.Flow.MaxFlows)*FlowStateBytes + int64(c.Stream.MaxBufferedTotal) +
+		int64(c.Frag.MaxBytes) + int64(c.Expect.Max)*ExpectationBytes
+}
+
+// MemoryLimit is the soft memory limit a run sets: Memory.Limit if set,
+// else MemoryCaps plus Memory.Headroom.
+func (c *Config) MemoryLimit() int64 {
+	if c.Memory.Limit > 0 {
+		return c.Memory.Limit
+	}
+	return c.MemoryCaps() + c.Memory.Headroom
+}
+
+// ApplyMemory sets the runtime's soft memory limit to MemoryLimit, unless
+// the environment sets GOMEMLIMIT (which wins), and the GC percent to
+// Memory.GCPercent unless GOGC is set. It returns the limit in force.
+func (c *Config) ApplyMemory() int64 {
+	if c.Memory.GCPercent > 0 && os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(c.Memory.GCPercent)
+	}
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return debug.SetMemoryLimit(-1)
+	}
+	debug.SetMemoryLimit(c.MemoryLimit())
+	return c.MemoryLimit()
+}
+
 // Output says where and what to write.
 type Output struct {
 	Dir      string `yaml:"dir"`
@@ -109,6 +182,8 @@ func Default() Config {
 		Output:     Output{Dir: "peerwatch-out", EVE: true, SQLite: true},
 		Files:      Files{ExtractMax: 64 << 20},
 		Classifier: Classifier{MaxPackets: 16},
+		Memory:     Memory{Headroom: 128 << 20, GCPercent: 200},
+		Risk:       Risk{Enabled: true, Window: time.Minute, VolumeBytes: 50_000_000},
 	}
 }
 
@@ -144,10 +219,16 @@ func (c *Config) Validate() error {
 		"defrag.max_bytes": int64(c.Frag.MaxBytes), "expectations.max": int64(c.Expect.Max),
 		"classifier.max_packets": int64(c.Classifier.MaxPackets),
 	}
+	if c.Memory.Limit < 0 || c.Memory.Headroom < 0 || c.Memory.GCPercent < 0 {
+		return errors.New("config: memory settings must not be negative")
+	}
 	for k, v := range pos {
 		if v <= 0 {
 			return fmt.Errorf("config: %s must be positive", k)
 		}
+	}
+	if c.Risk.Window <= 0 || c.Risk.VolumeBytes <= 0 {
+		return errors.New("config: risk.window and risk.volume_bytes must be positive")
 	}
 	if c.Flow.TCPIdle <= 0 || c.Flow.UDPIdle <= 0 || c.Flow.TCPEmbryonic <= 0 {
 		return errors.New("config: flow timeouts must be positive")

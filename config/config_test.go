@@ -66,3 +66,36 @@ func TestProtocolParams(t *testing.T) {
 		t.Errorf("protocols = %v", c.Protocols)
 	}
 }
+
+func TestMemoryLimit(t *testing.T) {
+	tests := []struct {
+		name string
+		mem  Memory
+		want int64
+	}{
+		{"derived", Memory{Headroom: 1 << 20}, 0},
+		{"set", Memory{Limit: 3 << 30}, 3 << 30},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Default()
+			c.Memory = tc.mem
+			want := tc.want
+			if want == 0 {
+				want = c.MemoryCaps() + tc.mem.Headroom
+			}
+			if got := c.MemoryLimit(); got != want {
+				t.Errorf("MemoryLimit = %d, want %d", got, want)
+			}
+		})
+	}
+	c := Default()
+	caps := int64(c.Flow.MaxFlows)*FlowStateBytes + int64(c.Stream.MaxBufferedTotal) + int64(c.Frag.MaxBytes) + int64(c.Expect.Max)*ExpectationBytes
+	if c.MemoryCaps() != caps {
+		t.Errorf("MemoryCaps = %d, want %d", c.MemoryCaps(), caps)
+	}
+	c.Memory.GCPercent = -1
+	if err := c.Validate(); err == nil {
+		t.Error("negative gc_percent accepted")
+	}
+}

@@ -46,7 +46,9 @@ type LoginInfo struct {
 	Reason  string  `json:"reason,omitempty"`
 }
 
-// MessageInfo describes a message; Text is set only with --capture-content.
+// MessageInfo describes a message. Analyzers always set Text: the risk
+// stage's content rules read it in memory; the engine writes it only with
+// --capture-content and drops it otherwise.
 type MessageInfo struct {
 	From    string   `json:"from,omitempty"`
 	To      []string `json:"to,omitempty"`

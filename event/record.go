@@ -59,6 +59,12 @@ type Peerwatch struct {
 	Expectation string          `json:"expectation,omitempty"` // why an expected flow was announced
 	Local       string          `json:"local,omitempty"`       // "src", "dest", "both" or "none": which side is in home_net
 	Evasion     string          `json:"evasion,omitempty"`     // how an IM/P2P flow got through: one of Evasions
+	// CorroboratedBy lists flows whose payload showed the service that
+	// this flow's own bytes only suggested (Session.Tentative).
+	CorroboratedBy []uint64 `json:"corroborated_by,omitempty"`
+	// Tentative marks, inside the process only, a record of a flow whose
+	// service waits for corroboration; it is never written.
+	Tentative bool `json:"-"`
 }
 
 // Proxy describes the tunnel a flow's inner protocol came through.

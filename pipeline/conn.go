@@ -53,7 +53,13 @@ type conn struct {
 	// tentative: the analyzer named the service only as a candidate
 	// (Session.Tentative); the correlation stage decides.
 	tentative bool
-	alerted   bool
+
+	// Volume accounting (volume.go): the counter of this flow's host and
+	// service in the worker's current window, valid while volGen matches.
+	volGen  uint32
+	volSvc  string
+	volPtr  *int64
+	alerted bool
 
 	pend [2][]byte // unconsumed analyzer bytes per direction
 	base [2]int64  // stream offset of pend[d][0] (or of the next byte when pend is empty)

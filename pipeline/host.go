@@ -184,13 +184,14 @@ func (w *worker) pw(f *flow.Flow, c *conn, kind event.Kind) *event.Peerwatch {
 		pw.Confidence = c.conf.String()
 		pw.Evidence = c.ev.Names()
 	}
+	pw.Tentative = c.tentative
 	return pw
 }
 
 func (w *worker) anomaly(f *flow.Flow, c *conn, name, detail string) {
 	rec := w.record(f, c, event.TypeAnomaly)
 	rec.Anomaly = &event.AnomalyRec{Type: "applayer", Event: name, Layer: "proto_parser", AppProto: c.appProto()}
-	rec.PW = &event.Peerwatch{Detail: detail, Service: c.service, Local: w.r.localSide(f)}
+	rec.PW = &event.Peerwatch{Detail: detail, Service: c.service, Local: w.r.localSide(f), Tentative: c.tentative}
 	w.out = append(w.out, rec)
 }
 
@@ -218,6 +219,7 @@ func (w *worker) flowRecord(f *flow.Flow, c *conn, why flow.EndReason, interim b
 		pw.Evidence = c.ev.Names()
 	}
 	pw.Evasion = w.evasion(f, c)
+	pw.Tentative = c.tentative
 	rec.PW = pw
 	return rec
 }

@@ -45,19 +45,24 @@ func OpenOutput(cfg config.Config, o OutputOptions) ([]Sink, error) {
 		}
 	}
 	var sinks []Sink
+	// The SQLite json column is the EVE line: with both sinks on, SQLite
+	// copies the lines the EVE writer just encoded.
+	encode := eve.Append
 	if cfg.Output.EVE {
 		w, err := eve.Create(evePath)
 		if err != nil {
 			return nil, err
 		}
 		sinks = append(sinks, w)
+		encode = w.Encoder()
 	}
 	if cfg.Output.SQLite {
 		home, err := cfg.Prefixes()
 		if err != nil {
 			return nil, err
 		}
-		st, err := sqlite.Open(dbPath, sqlite.Options{AllFlows: cfg.Output.AllFlows, HomeNet: home, Encode: eve.Append,
+		st, err := sqlite.Open(dbPath, sqlite.Options{AllFlows: cfg.Output.AllFlows, HomeNet: home, Encode: encode,
+			CommitRecords: 32768, CommitInterval: 2 * time.Second,
 			Run: sqlite.RunInfo{Started: time.Now(), Args: o.Args, Version: o.Version, Files: o.Files}})
 		if err != nil {
 			for _, s := range sinks {

@@ -43,6 +43,9 @@ type Options struct {
 	// Progress, if set, is called from the reader now and then with the
 	// bytes read from the current file and its index in Files.
 	Progress func(file int, offset int64, packets uint64)
+	// Risk, if set, is the risk stage: findings become alert records and
+	// the measured threat matrix goes into the peerwatch_stats record.
+	Risk Risk
 }
 
 // run is the state shared by the reader and the workers of one Run.
@@ -57,6 +60,7 @@ type run struct {
 	workers    []*worker
 	maxClsPkts int
 	maxAnBuf   int
+	volWindow  time.Duration // per-host volume window; 0: off
 }
 
 // localSide says which ends of f are in home_net.
@@ -122,8 +126,12 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		}
 		r.opts.Hostnames = names
 	}
+	if o.Risk != nil {
+		r.volWindow = cfg.Risk.Window
+	}
 	sum := newSummary()
-	wr := &writer{sinks: o.Sinks, sum: sum}
+	cor := newCorrelator(o.Risk, cfg.Privacy.CaptureContent, r.nworkers, cfg.Risk.Window)
+	wr := &writer{sinks: o.Sinks, sum: sum, cor: cor}
 	start := time.Now()
 
 	var emit func([]event.Record)
@@ -157,6 +165,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 			r.workers[0].packet(p, idx, clock, file)
 		}, func() {
 			// Packets that decode to nothing still move the clock.
+			r.workers[0].tick(rd.clock)
 			r.workers[0].table.Advance(time.Unix(0, rd.clock))
 		})
 		r.workers[0].finish()
@@ -167,8 +176,18 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		close(recCh)
 		wg.Wait()
 	}
+	wr.writeOut(cor.finish())
 	sum.finish(r, rd.dec, time.Since(start))
-	wr.write(statsRecords(sum, r, time.Since(start)))
+	stats := statsRecords(sum, r, time.Since(start))
+	for i := range stats {
+		if stats[i].Type == event.TypePeerwatchStats {
+			stats[i].Stats.Peerwatch["correlation"] = cor.counters()
+			if o.Risk != nil {
+				stats[i].Stats.Peerwatch["risk_matrix"] = matrixJSON(o.Risk.Matrix())
+			}
+		}
+	}
+	wr.writeOut(stats)
 	var closeErr error
 	for _, s := range o.Sinks {
 		if err := s.Close(); err != nil && closeErr == nil {
@@ -210,14 +229,24 @@ func newRun(cfg config.Config, key []byte) *run {
 	return r
 }
 
-// writer passes record batches to every sink and feeds the summary.
+// writer passes worker record batches through the correlation stage to
+// every sink, and feeds the summary. One goroutine calls it.
 type writer struct {
 	sinks []Sink
 	sum   *Summary
+	cor   *correlator
 	err   error
 }
 
 func (w *writer) write(recs []event.Record) {
+	w.writeOut(w.cor.process(recs))
+}
+
+// writeOut writes records that passed the correlation stage.
+func (w *writer) writeOut(recs []event.Record) {
+	if len(recs) == 0 {
+		return
+	}
 	w.sum.observe(recs)
 	if w.err != nil {
 		return
@@ -374,11 +403,21 @@ func (rd *reader) sharded(ctx context.Context) error {
 				if b.rewind {
 					w.rewind(b.rewindClock)
 				}
+				// Progress runs ahead to just before this shard's next packet:
+				// a worker matching expectations waits only while this one
+				// still has an earlier packet to process.
+				if len(b.pkts) > 0 {
+					w.progress.Store(b.idx[0] - 1)
+				}
 				for j := range b.pkts {
 					w.packet(&b.pkts[j], b.idx[j], b.clock[j], b.file)
+					if j+1 < len(b.pkts) {
+						w.progress.Store(b.idx[j+1] - 1)
+					}
 				}
 				w.progress.Store(b.end)
 				// The round's clock: another shard's packets may have moved it.
+				w.tick(b.endClock)
 				w.table.Advance(time.Unix(0, b.endClock))
 				w.flush()
 				b.pkts, b.idx, b.clock, b.arena = b.pkts[:0], b.idx[:0], b.clock[:0], b.arena[:0]

@@ -33,6 +33,7 @@ type worker struct {
 	embeds map[string]*embedded
 
 	progress atomic.Uint64 // every packet of this shard with a lower index is done
+	vol      volume        // per-host volume in the current window
 	st       workerStats
 }
 
@@ -43,6 +44,7 @@ type workerStats struct {
 
 func newWorker(id int, r *run, emit func([]event.Record)) *worker {
 	w := &worker{id: id, r: r, emit: emit, embeds: map[string]*embedded{}}
+	w.vol = volume{window: int64(r.volWindow), gen: 1, sums: map[volKey]*int64{}}
 	fc := r.flowCfg
 	fc.MaxFlows = max(1, fc.MaxFlows/r.nworkers)
 	w.table = flow.NewTable(fc, flow.Hooks{End: w.endFlow, Interim: w.interim})
@@ -63,24 +65,31 @@ func (w *worker) conn(slot uint32) *conn {
 func (w *worker) packet(p *decode.Packet, idx uint64, clock int64, file string) {
 	w.idx, w.now, w.file = idx, p.Timestamp, file
 	w.progress.Store(idx - 1)
+	w.tick(clock)
 	w.table.Advance(time.Unix(0, clock))
 	f, dir, created := w.table.Lookup(p, idx)
 	if created {
 		w.startFlow(f)
 	}
+	w.account(f, w.conn(f.Slot), p.WireLen)
 	if p.Proto == decode.TCP {
 		w.asm.Add(f, dir, p, idx)
 	} else if len(p.Payload) > 0 || p.Missing > 0 {
 		w.data(f, dir, p.Payload, 0, true)
 	}
-	if len(w.out) >= 512 {
+	if len(w.out) >= outBatch {
 		w.flush()
 	}
 }
 
+// outBatch is how many records a worker collects before handing them to
+// the writer: larger batches mean fewer SQLite transactions.
+const outBatch = 4096
+
 // rewind ends every flow of this shard and sets its clock back: capture
 // time went back for good.
 func (w *worker) rewind(clock int64) {
+	w.rewindWindow()
 	w.table.Rewind(time.Unix(0, clock), flow.EndTimeout)
 	w.flush()
 }
@@ -525,5 +534,6 @@ func (w *worker) finish() {
 		delete(w.embeds, k)
 	}
 	w.table.Flush(flow.EndShutdown)
+	w.finishWindows()
 	w.flush()
 }

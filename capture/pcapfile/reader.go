@@ -25,8 +25,8 @@ const (
 )
 
 const (
-	bufSize     = 64 << 10 // bufio buffer for the file and for the gzip output
-	initialData = 4 << 10  // first size of the frame buffer
+	bufSize     = 1 << 20 // bufio buffer for the file and for the gzip output: few, large reads
+	initialData = 4 << 10 // first size of the frame buffer
 )
 
 // Reader reads frames from a pcap or pcapng stream. It implements

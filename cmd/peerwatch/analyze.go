@@ -18,6 +18,7 @@ import (
 
 	"github.com/peerwatch/peerwatch/config"
 	"github.com/peerwatch/peerwatch/pipeline"
+	"github.com/peerwatch/peerwatch/report"
 )
 
 type analyzeCmd struct {
@@ -33,9 +34,14 @@ type analyzeCmd struct {
 	ExtractFiles      string        `type:"path" help:"Extract transferred files into this directory (named by SHA-256)."`
 	ExtractMax        int64         `default:"67108864" help:"Largest file to extract, in bytes."`
 	DBAllFlows        bool          `name:"db-all-flows" help:"Store every flow in SQLite, not only IM/P2P/carrier flows."`
+	Policy            string        `type:"existingfile" help:"Policy file (YAML; see examples/policy.yaml): allow, alert or block per protocol, feature, risk, network and user."`
+	IOC               string        `name:"ioc" type:"existingfile" help:"Known-bad list (hashes and file names, risk/README.md) added to the built-in one."`
+	NoRisk            bool          `help:"Do not weigh events against the risk catalogue (no alerts, no threat matrix)."`
 	KeyFile           string        `type:"path" help:"Per-install key for credential fingerprints (created if missing; default in the user config dir)."`
 	Quiet             bool          `short:"q" help:"No progress bar and no summary."`
 	Timeout           time.Duration `hidden:"" help:"Stop after this long (tests)."`
+	CPUProfile        string        `hidden:"" name:"cpuprofile" type:"path" help:"Write a CPU profile of the run here (benchmarks)."`
+	MemProfile        string        `hidden:"" name:"memprofile" type:"path" help:"Write a heap profile at the end of the run here (benchmarks)."`
 }
 
 func (analyzeCmd) Help() string {
@@ -79,9 +85,22 @@ func (a *analyzeCmd) Run() error {
 	}
 	cfg.Output.Dir = a.Output
 	cfg.Output.AllFlows = cfg.Output.AllFlows || a.DBAllFlows
+	if a.Policy != "" {
+		cfg.Risk.Policy = a.Policy
+	}
+	if a.IOC != "" {
+		cfg.Risk.IOC = a.IOC
+	}
+	cfg.Risk.Enabled = cfg.Risk.Enabled && !a.NoRisk
 	if err := cfg.Validate(); err != nil {
 		return &exitErr{exitInput, err}
 	}
+	rk, err := riskEngine(cfg)
+	if err != nil {
+		return &exitErr{exitInput, err}
+	}
+	// The bounds above decide the soft memory limit (GOMEMLIMIT wins).
+	cfg.ApplyMemory()
 	for _, f := range a.Files {
 		if _, err := os.Stat(f); err != nil {
 			return &exitErr{exitInput, fmt.Errorf("%s: %w", f, errors.Unwrap(err))}
@@ -93,6 +112,9 @@ func (a *analyzeCmd) Run() error {
 	}
 
 	opts := pipeline.Options{Config: cfg, Files: a.Files, FingerprintKey: key}
+	if rk != nil {
+		opts.Risk = rk
+	}
 	var sinks []pipeline.Sink
 	if !a.NoOutput {
 		sinks, err = pipeline.OpenOutput(cfg, pipeline.OutputOptions{Force: a.Force, Args: strings.Join(os.Args[1:], " "),
@@ -118,12 +140,25 @@ func (a *analyzeCmd) Run() error {
 		bar = newProgress(a.Files)
 		opts.Progress = bar.update
 	}
+	stopProf, err := startProfiles(a.CPUProfile, a.MemProfile)
+	if err != nil {
+		return err
+	}
 	sum, runErr := pipeline.Run(ctx, opts)
+	stopProf()
 	if bar != nil {
 		bar.done()
 	}
 	if sum != nil && !a.Quiet {
 		sum.Print(os.Stdout)
+		if !a.NoOutput && cfg.Output.SQLite {
+			// The short form of `peerwatch report`, from the database
+			// just written.
+			if r, err := report.Load(context.Background(), filepath.Join(cfg.Output.Dir, "peerwatch.db"), report.Options{}); err == nil {
+				fmt.Println()
+				_ = report.WriteSummary(os.Stdout, r)
+			}
+		}
 		if !a.NoOutput {
 			fmt.Printf("\nresults in %s\n", cfg.Output.Dir)
 		}

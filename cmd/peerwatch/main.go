@@ -16,9 +16,13 @@ const (
 )
 
 type cli struct {
-	Analyze   analyzeCmd   `cmd:"" help:"Analyze capture files (pcap, pcapng, gzip'd either)."`
-	Protocols protocolsCmd `cmd:"" help:"List the registered protocols."`
-	Version   versionCmd   `cmd:"" help:"Print the version."`
+	Analyze         analyzeCmd         `cmd:"" help:"Analyze capture files (pcap, pcapng, gzip'd either)."`
+	Protocols       protocolsCmd       `cmd:"" help:"List the registered protocols."`
+	Rules           rulesCmd           `cmd:"" help:"List the risk catalogue (rule ids, signature ids, severities)."`
+	Policy          policyCmd          `cmd:"" help:"Work with policy files."`
+	Report          reportCmd          `cmd:"" help:"Report the threat matrix, findings and inventory from peerwatch.db."`
+	Countermeasures countermeasuresCmd `cmd:"" help:"Write firewall rules (nftables, iptables) implementing the policy's blocks."`
+	Version         versionCmd         `cmd:"" help:"Print the version."`
 }
 
 func main() {

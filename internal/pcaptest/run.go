@@ -39,6 +39,7 @@ func (m *Memory) Close() error { return nil }
 type Options struct {
 	Workers int                  // default 1
 	Config  func(*config.Config) // optional changes to the default configuration
+	Risk    pipeline.Risk        // optional risk stage (alerts)
 }
 
 // testKey keys credential fingerprints in tests so golden files are stable.
@@ -57,7 +58,7 @@ func Analyze(files []string, o Options) ([]event.Record, *pipeline.Summary, erro
 		o.Config(&cfg)
 	}
 	m := &Memory{}
-	sum, err := pipeline.Run(context.Background(), pipeline.Options{Config: cfg, Files: files, Sinks: []pipeline.Sink{m}, FingerprintKey: testKey})
+	sum, err := pipeline.Run(context.Background(), pipeline.Options{Config: cfg, Files: files, Sinks: []pipeline.Sink{m}, FingerprintKey: testKey, Risk: o.Risk})
 	recs := m.Recs[:0:0]
 	for _, r := range m.Recs {
 		if r.Type == event.TypeStats || r.Type == event.TypePeerwatchStats {

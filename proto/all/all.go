@@ -4,6 +4,8 @@ package all
 
 import (
 	_ "github.com/peerwatch/peerwatch/proto/dns"
+	_ "github.com/peerwatch/peerwatch/proto/fasttrack"
+	_ "github.com/peerwatch/peerwatch/proto/gnutella"
 	_ "github.com/peerwatch/peerwatch/proto/http"
 	_ "github.com/peerwatch/peerwatch/proto/httpproxy"
 	_ "github.com/peerwatch/peerwatch/proto/icqdc"

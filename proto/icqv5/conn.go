@@ -237,9 +237,9 @@ func (c *conn) serverPacket(dir flow.Dir, h header, p []byte) {
 func (c *conn) message(dir flow.Dir, from, to string, text []byte, fields map[string]any) {
 	body := cstring(text)
 	m := &event.MessageInfo{From: from, To: []string{to}, Length: len(body), Charset: "latin1"}
-	if c.s.Options().CaptureContent {
-		m.Text = latin1(body)
-	}
+	// Kept in memory for the content rules; the engine writes it only
+	// with --capture-content.
+	m.Text = latin1(body)
 	peer := to
 	if from != c.user {
 		peer = from

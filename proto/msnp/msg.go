@@ -31,9 +31,9 @@ func (c *conn) msg(dir flow.Dir, l *line, payload []byte) {
 	switch ct {
 	case "text/plain":
 		mi := &event.MessageInfo{From: from, To: c.recipients(from), Length: len(m.body), Charset: "utf-8"}
-		if c.s.Options().CaptureContent {
-			mi.Text = strings.ToValidUTF8(string(m.body), "\ufffd")
-		}
+		// Kept in memory for the content rules; the engine writes it only
+		// with --capture-content.
+		mi.Text = strings.ToValidUTF8(string(m.body), "\ufffd")
 		f := c.fields(l)
 		if fn, ok := formatParam(m.format, "FN"); ok {
 			f["font"] = friendly(fn[:min(len(fn), maxFontField)])

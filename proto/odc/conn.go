@@ -81,9 +81,9 @@ func (c *conn) handle(dir flow.Dir, h *header, payload []byte) {
 	}
 	text, imgs, short := splitPayload(payload)
 	m := &event.MessageInfo{From: h.sn, Length: len(text), Charset: charset(h.encoding)}
-	if c.s.Options().CaptureContent {
-		m.Text = stripHTML(decodeText(text, h.encoding))
-	}
+	// Kept in memory for the content rules; the engine writes it only
+	// with --capture-content.
+	m.Text = stripHTML(decodeText(text, h.encoding))
 	fields := map[string]any{}
 	if h.flags&flagAutoReply != 0 {
 		fields["auto_reply"] = true

@@ -105,9 +105,9 @@ func (c *conn) message(dir flow.Dir, from, to, peer string, length int, charset,
 	if to != "" {
 		m.To = []string{to}
 	}
-	if c.s.Options().CaptureContent {
-		m.Text = text
-	}
+	// Kept in memory for the content rules; the engine writes it only
+	// with --capture-content.
+	m.Text = text
 	c.s.Emit(event.Event{Kind: event.Message, Dir: dir, Users: c.users(peer), Message: m, Fields: fields})
 }
 

@@ -80,9 +80,9 @@ func (c *conn) handle(dir flow.Dir, v verb, name string, body []byte) {
 		} else {
 			m.To = []string{c.user}
 		}
-		if c.s.Options().CaptureContent {
-			m.Text = string(body)
-		}
+		// Kept in memory for the content rules; the engine writes it only
+		// with --capture-content.
+		m.Text = string(body)
 		c.s.Emit(event.Event{Kind: event.Message, Dir: dir, Users: event.Users{Local: c.user}, Message: m, Fields: fields})
 	case verbOffer:
 		c.offer(dir, body, fields)

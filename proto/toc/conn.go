@@ -172,9 +172,9 @@ func (c *conn) credential(class event.CredClass, what, secret string, fields map
 func (c *conn) message(dir flow.Dir, from, to, html string, feat event.Feature, fields map[string]any) {
 	txt := stripHTML(html)
 	m := &event.MessageInfo{From: from, To: []string{to}, Length: len(txt), Charset: "utf-8"}
-	if c.s.Options().CaptureContent {
-		m.Text = txt
-	}
+	// Kept in memory for the content rules; the engine writes it only
+	// with --capture-content.
+	m.Text = txt
 	peer := to
 	if dir == flow.Resp {
 		peer = from

@@ -417,9 +417,9 @@ func (c *conn) messages(dir flow.Dir, h header, fs fieldSet, feature event.Featu
 		if dir == flow.Orig && peer != "" {
 			m.To = []string{peer}
 		}
-		if c.s.Options().CaptureContent {
-			m.Text = txt
-		}
+		// Kept in memory for the content rules; the engine writes it only
+		// with --capture-content.
+		m.Text = txt
 		more := []any{}
 		if ts := g.str(15); ts != "" {
 			more = append(more, "offline", true)
@@ -472,9 +472,9 @@ func (c *conn) confMsg(dir flow.Dir, h header, fs fieldSet) {
 		m.From = peer
 		m.To = []string{c.user}
 	}
-	if c.s.Options().CaptureContent {
-		m.Text = txt
-	}
+	// Kept in memory for the content rules; the engine writes it only
+	// with --capture-content.
+	m.Text = txt
 	c.s.Emit(event.Event{Kind: event.Message, Dir: dir, Feature: event.Conference, Users: c.users(peer), Message: m,
 		Fields: c.fields(h, "room", fs.str(57))})
 }
@@ -508,9 +508,9 @@ func (c *conn) chatMsg(dir flow.Dir, h header, fs fieldSet) {
 		peer = fs.str(109)
 		m.From = peer
 	}
-	if c.s.Options().CaptureContent {
-		m.Text = txt
-	}
+	// Kept in memory for the content rules; the engine writes it only
+	// with --capture-content.
+	m.Text = txt
 	c.s.Emit(event.Event{Kind: event.Message, Dir: dir, Feature: event.ChatRoom, Users: c.users(peer), Message: m,
 		Fields: c.fields(h, "room", fs.str(104))})
 }

@@ -375,9 +375,143 @@ var encoders = sync.Pool{New: func() any {
 	return e
 }}
 
-// appendValue marshals v with encoding/json (struct tags, sorted map keys,
-// HTML-safe escaping, like appendString). On failure it writes null.
+// appendValue marshals v as encoding/json does (struct tags, sorted map
+// keys, HTML-safe escaping, like appendString). On failure it writes null.
+// The plain types protocols put in their fields (strings, integers,
+// booleans, and maps and slices of them) are written directly; anything
+// else goes through encoding/json.
 func appendValue(dst []byte, v any) ([]byte, error) {
+	start := len(dst)
+	dst, ok, err := appendPlain(dst, v)
+	if ok {
+		if err != nil {
+			dst = append(dst[:start], "null"...)
+		}
+		return dst, err
+	}
+	return appendJSON(dst, v)
+}
+
+// appendPlain writes v if it is one of the plain types, reporting whether
+// it was; a value inside a map or slice that is not plain goes through
+// encoding/json, whose error is returned.
+func appendPlain(dst []byte, v any) ([]byte, bool, error) {
+	var err error
+	switch x := v.(type) {
+	case nil:
+		return append(dst, "null"...), true, nil
+	case string:
+		return appendString(dst, x), true, nil
+	case bool:
+		return appendBool(dst, x), true, nil
+	case int:
+		return strconv.AppendInt(dst, int64(x), 10), true, nil
+	case int64:
+		return strconv.AppendInt(dst, x, 10), true, nil
+	case int32:
+		return strconv.AppendInt(dst, int64(x), 10), true, nil
+	case int16:
+		return strconv.AppendInt(dst, int64(x), 10), true, nil
+	case int8:
+		return strconv.AppendInt(dst, int64(x), 10), true, nil
+	case uint:
+		return strconv.AppendUint(dst, uint64(x), 10), true, nil
+	case uint64:
+		return strconv.AppendUint(dst, x, 10), true, nil
+	case uint32:
+		return strconv.AppendUint(dst, uint64(x), 10), true, nil
+	case uint16:
+		return strconv.AppendUint(dst, uint64(x), 10), true, nil
+	case uint8:
+		return strconv.AppendUint(dst, uint64(x), 10), true, nil
+	case []string:
+		if x == nil {
+			return append(dst, "null"...), true, nil
+		}
+		dst = append(dst, '[')
+		for i, s := range x {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendString(dst, s)
+		}
+		return append(dst, ']'), true, nil
+	case map[string]string:
+		if x == nil {
+			return append(dst, "null"...), true, nil
+		}
+		dst = append(dst, '{')
+		for i, k := range sortedKeys(x) {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendString(dst, k)
+			dst = append(dst, ':')
+			dst = appendString(dst, x[k])
+		}
+		return append(dst, '}'), true, nil
+	case map[string]any:
+		if x == nil {
+			return append(dst, "null"...), true, nil
+		}
+		dst = append(dst, '{')
+		for i, k := range sortedKeys(x) {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendString(dst, k)
+			dst = append(dst, ':')
+			var verr error
+			if dst, verr = appendNested(dst, x[k]); verr != nil && err == nil {
+				err = verr
+			}
+		}
+		return append(dst, '}'), true, err
+	case []any:
+		if x == nil {
+			return append(dst, "null"...), true, nil
+		}
+		dst = append(dst, '[')
+		for i, e := range x {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			var verr error
+			if dst, verr = appendNested(dst, e); verr != nil && err == nil {
+				err = verr
+			}
+		}
+		return append(dst, ']'), true, err
+	case []map[string]any:
+		if x == nil {
+			return append(dst, "null"...), true, nil
+		}
+		dst = append(dst, '[')
+		for i, e := range x {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			var verr error
+			if dst, _, verr = appendPlain(dst, e); verr != nil && err == nil {
+				err = verr
+			}
+		}
+		return append(dst, ']'), true, err
+	}
+	return dst, false, nil
+}
+
+// appendNested writes a value inside a plain map or slice.
+func appendNested(dst []byte, v any) ([]byte, error) {
+	dst, ok, err := appendPlain(dst, v)
+	if ok {
+		return dst, err
+	}
+	return appendJSON(dst, v)
+}
+
+// appendJSON marshals v with encoding/json; on failure it writes null.
+func appendJSON(dst []byte, v any) ([]byte, error) {
 	e := encoders.Get().(*valueEncoder)
 	e.buf.b = e.buf.b[:0]
 	err := e.enc.Encode(v)

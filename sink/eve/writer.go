@@ -17,18 +17,21 @@ var ErrClosed = errors.New("eve: writer closed")
 // bufSize is the size of the output buffer.
 const bufSize = 256 << 10
 
-// maxLineBuf bounds the scratch line buffer kept between records.
-const maxLineBuf = 1 << 20
-
 // Writer is the EVE sink: it writes records as JSON lines through a
 // 256 KiB buffer. It is not safe for concurrent use; the pipeline calls it
 // from one goroutine (see sink.Sink).
 type Writer struct {
 	bw     *bufio.Writer
 	file   *os.File // set by Create: closed by Close
-	line   []byte   // scratch for one encoded record
 	err    error    // first write error; sticky
 	closed bool
+
+	// The last batch and its encoded lines, for Encoder: batch keeps the
+	// records alive, so a pointer into it cannot name another record.
+	batch []event.Record
+	lines []byte // the lines of batch[:len(ends)], without newlines
+	ends  []int  // end offset in lines of each record's line
+	next  int    // where Encoder's forward search starts
 }
 
 var _ sink.Sink = (*Writer)(nil)
@@ -63,22 +66,54 @@ func (w *Writer) Write(recs []event.Record) error {
 	if w.err != nil {
 		return w.err
 	}
+	w.batch, w.lines, w.ends, w.next = recs, w.lines[:0], w.ends[:0], 0
 	for i := range recs {
 		var err error
-		w.line, err = encode(w.line[:0], &recs[i])
+		start := len(w.lines)
+		w.lines, err = encode(w.lines, &recs[i])
 		if err != nil {
+			w.lines = w.lines[:start]
 			return fmt.Errorf("eve: record %d of batch: %w", i, err)
 		}
-		w.line = append(w.line, '\n')
-		if _, err := w.bw.Write(w.line); err != nil {
+		w.ends = append(w.ends, len(w.lines))
+		_, err = w.bw.Write(w.lines[start:])
+		if err == nil {
+			err = w.bw.WriteByte('\n')
+		}
+		if err != nil {
 			w.err = fmt.Errorf("eve: write: %w", err)
+			w.batch, w.ends = nil, w.ends[:0]
 			return w.err
 		}
 	}
-	if cap(w.line) > maxLineBuf {
-		w.line = nil
+	if cap(w.lines) > maxBatchBuf {
+		w.batch, w.lines, w.ends = nil, nil, nil
 	}
 	return nil
+}
+
+// maxBatchBuf bounds the encoded batch kept for Encoder.
+const maxBatchBuf = 16 << 20
+
+// Encoder returns an encoder with Append's output for another sink of the
+// same records (the SQLite json column). A record of the batch last passed
+// to Write, asked for in the order of that batch, costs a copy of its line;
+// any other record is encoded again. The encoder is called from the
+// goroutine calling Write.
+func (w *Writer) Encoder() func(dst []byte, r *event.Record) []byte {
+	return func(dst []byte, r *event.Record) []byte {
+		for i := w.next; i < len(w.ends); i++ {
+			if &w.batch[i] == r {
+				w.next = i + 1
+				start := 0
+				if i > 0 {
+					start = w.ends[i-1]
+				}
+				return append(dst, w.lines[start:w.ends[i]]...)
+			}
+		}
+		return Append(dst, r)
+	}
 }
 
 // Close flushes the buffer and, for a Writer made by Create, closes the
@@ -88,6 +123,7 @@ func (w *Writer) Close() error {
 		return ErrClosed
 	}
 	w.closed = true
+	w.batch, w.lines, w.ends = nil, nil, nil
 	err := w.err
 	if err == nil {
 		if ferr := w.bw.Flush(); ferr != nil {

@@ -155,11 +155,27 @@ var migrations = []string{
 		last_us      INTEGER
 	);
 	ALTER TABLE runs ADD COLUMN aggregates_dropped INTEGER NOT NULL DEFAULT 0;`,
+	// Version 3: the measured threat matrix (risk.Cell), from the
+	// peerwatch_stats record's risk_matrix.
+	`CREATE TABLE risk_matrix (
+		run_id   INTEGER NOT NULL REFERENCES runs(run_id),
+		host     TEXT NOT NULL,
+		home     INTEGER NOT NULL,
+		service  TEXT NOT NULL,
+		product  TEXT NOT NULL,
+		risk     TEXT NOT NULL,
+		count    INTEGER NOT NULL,
+		alerts   INTEGER NOT NULL,
+		worst    INTEGER NOT NULL,
+		first_us INTEGER,
+		last_us  INTEGER
+	);
+	ALTER TABLE flows ADD COLUMN evasion TEXT NOT NULL DEFAULT '';`,
 }
 
 // SchemaVersion is the PRAGMA user_version of a database this package
 // writes: the number of migrations (a test keeps the two equal).
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // indexes are built by Close, after the bulk load, so that inserts during
 // analyze do not maintain them. Each is IF NOT EXISTS: a database that

@@ -60,6 +60,15 @@ type Options struct {
 	// the same shape. Encode is called from the goroutine calling Write and
 	// must not keep dst or r.
 	Encode func(dst []byte, r *event.Record) []byte
+
+	// CommitRecords, if positive, groups Writes: each Write goes into a
+	// savepoint of one transaction, committed once it holds this many
+	// records or CommitInterval after it began (checked at each Write),
+	// and at Close. Fewer commits mean fewer WAL writes; readers see a
+	// Write only once its transaction commits. 0: every Write commits.
+	// CommitInterval 0: no time limit.
+	CommitRecords  int
+	CommitInterval time.Duration
 }
 
 // Store is an SQLite database of peerwatch records. A Store from Open
@@ -80,6 +89,11 @@ type Store struct {
 	// so the final record replaces it without an index on flow_id. An entry
 	// lives only while its flow does, so the flow table bounds it.
 	interim map[uint64]int64
+
+	// The transaction kept open across Writes (Options.CommitRecords).
+	inTx    bool
+	txRecs  int
+	txStart time.Time
 
 	buf         []byte // Encode output, reused
 	first, last time.Time
@@ -145,6 +159,12 @@ func open(path string, opt Options, target int) (*Store, error) {
 // init sets the pragmas, migrates, prepares the statements and inserts the
 // runs row.
 func (s *Store) init(ctx context.Context, target int) error {
+	// Large pages: a bulk load of wide rows (the json column) makes far
+	// fewer page writes, WAL frames and B-tree splits. It only takes effect
+	// on a new, empty database; an existing one keeps its page size.
+	if _, err := s.conn.ExecContext(ctx, `PRAGMA page_size = 65536`); err != nil {
+		return fmt.Errorf("sqlite: set page size: %w", err)
+	}
 	var mode string
 	if err := s.conn.QueryRowContext(ctx, `PRAGMA journal_mode = WAL`).Scan(&mode); err != nil {
 		return fmt.Errorf("sqlite: set WAL: %w", err)
@@ -155,7 +175,8 @@ func (s *Store) init(ctx context.Context, target int) error {
 	// NORMAL: a commit in WAL mode is not synced, a checkpoint is; a crash
 	// loses at most the last batches, never the database. The page cache
 	// (32 MiB, negative means KiB) keeps index building in Close in memory.
-	for _, p := range []string{`PRAGMA synchronous = NORMAL`, `PRAGMA cache_size = -32768`} {
+	// Sorting for the indexes built in Close stays in memory too.
+	for _, p := range []string{`PRAGMA synchronous = NORMAL`, `PRAGMA cache_size = -32768`, `PRAGMA temp_store = MEMORY`} {
 		if _, err := s.conn.ExecContext(ctx, p); err != nil {
 			return fmt.Errorf("sqlite: %s: %w", p, err)
 		}
@@ -207,7 +228,7 @@ const flowColumns = `start_us, end_us, age, src_ip, src_port, dst_ip, dst_port, 
 	app_proto, app_proto_orig, service, product, category, confidence, evidence,
 	pkts_toserver, pkts_toclient, bytes_toserver, bytes_toclient, state, reason,
 	alerted, interim, community_id, local_side, proxy_kind, proxy_addr, proxy_target,
-	pcap_cnt, pcap_file`
+	pcap_cnt, pcap_file, evasion`
 
 // prepare compiles the statements Write uses.
 func (s *Store) prepare(ctx context.Context) error {
@@ -215,8 +236,8 @@ func (s *Store) prepare(ctx context.Context) error {
 		dst **sql.Stmt
 		sql string
 	}{
-		{&s.insFlow, `INSERT INTO flows (run_id, flow_id, ` + flowColumns + `) VALUES (?, ?` + strings.Repeat(", ?", 31) + `)`},
-		{&s.updFlow, `UPDATE flows SET (` + flowColumns + `) = (?` + strings.Repeat(", ?", 30) + `) WHERE rowid = ?`},
+		{&s.insFlow, `INSERT INTO flows (run_id, flow_id, ` + flowColumns + `) VALUES (?, ?` + strings.Repeat(", ?", 32) + `)`},
+		{&s.updFlow, `UPDATE flows SET (` + flowColumns + `) = (?` + strings.Repeat(", ?", 31) + `) WHERE rowid = ?`},
 		{&s.insEvent, `INSERT INTO events (run_id, flow_id, seq, time_us, event_type, kind, app_proto,
 			service, product, feature, user_local, user_peer, src_ip, src_port, dst_ip, dst_port,
 			local_side, json) VALUES (?` + strings.Repeat(", ?", 17) + `)`},
@@ -290,13 +311,25 @@ func (s *Store) Write(recs []event.Record) error {
 	return nil
 }
 
-// writeTx writes records in one transaction. The counters, aggregates and
-// interim map change only once the transaction has committed, so a failed
-// batch leaves no trace anywhere and may be written again.
+// writeTx writes records in one transaction, or with Options.CommitRecords
+// in a savepoint of the transaction kept open across Writes. The counters,
+// aggregates and interim map change only once the records are in (the
+// transaction committed or the savepoint released), so a failed batch
+// leaves no trace anywhere and may be written again.
 func (s *Store) writeTx(recs []event.Record) (err error) {
 	ctx := context.Background()
-	if _, err := s.conn.ExecContext(ctx, `BEGIN`); err != nil {
-		return fmt.Errorf("sqlite: begin: %w", err)
+	grouped := s.opt.CommitRecords > 0
+	if !s.inTx {
+		if _, err := s.conn.ExecContext(ctx, `BEGIN`); err != nil {
+			return fmt.Errorf("sqlite: begin: %w", err)
+		}
+		s.inTx, s.txRecs, s.txStart = true, 0, time.Now()
+	}
+	if grouped {
+		if _, err := s.conn.ExecContext(ctx, `SAVEPOINT batch`); err != nil {
+			s.rollback(ctx)
+			return fmt.Errorf("sqlite: savepoint: %w", err)
+		}
 	}
 	pending := make([]pendingInterim, 0, 4)
 	for i := range recs {
@@ -304,14 +337,33 @@ func (s *Store) writeTx(recs []event.Record) (err error) {
 			break
 		}
 	}
-	if err == nil {
-		if _, err = s.conn.ExecContext(ctx, `COMMIT`); err != nil {
-			err = fmt.Errorf("sqlite: commit: %w", err)
+	switch {
+	case err != nil && grouped && s.txRecs > 0:
+		// Undo this batch only: the earlier ones stay in the transaction.
+		if _, rerr := s.conn.ExecContext(ctx, `ROLLBACK TO batch`); rerr != nil {
+			s.rollback(ctx)
+			return err
+		}
+		if _, rerr := s.conn.ExecContext(ctx, `RELEASE batch`); rerr != nil {
+			s.rollback(ctx)
+		}
+		return err
+	case err != nil:
+		s.rollback(ctx)
+		return err
+	}
+	if grouped {
+		if _, err = s.conn.ExecContext(ctx, `RELEASE batch`); err != nil {
+			s.rollback(ctx)
+			return fmt.Errorf("sqlite: release: %w", err)
 		}
 	}
-	if err != nil {
-		_, _ = s.conn.ExecContext(ctx, `ROLLBACK`)
-		return err
+	s.txRecs += len(recs)
+	if !grouped || s.txRecs >= s.opt.CommitRecords ||
+		(s.opt.CommitInterval > 0 && time.Since(s.txStart) >= s.opt.CommitInterval) {
+		if err := s.commit(ctx); err != nil {
+			return err
+		}
 	}
 	for _, p := range pending {
 		if p.rowid == 0 {
@@ -324,6 +376,25 @@ func (s *Store) writeTx(recs []event.Record) (err error) {
 		s.count(&recs[i])
 	}
 	return nil
+}
+
+// commit ends the open transaction.
+func (s *Store) commit(ctx context.Context) error {
+	if !s.inTx {
+		return nil
+	}
+	if _, err := s.conn.ExecContext(ctx, `COMMIT`); err != nil {
+		s.rollback(ctx)
+		return fmt.Errorf("sqlite: commit: %w", err)
+	}
+	s.inTx = false
+	return nil
+}
+
+// rollback abandons the open transaction.
+func (s *Store) rollback(ctx context.Context) {
+	_, _ = s.conn.ExecContext(ctx, `ROLLBACK`)
+	s.inTx = false
 }
 
 // pendingInterim is a change to Store.interim that takes effect at commit;
@@ -350,7 +421,9 @@ func (s *Store) stores(r *event.Record) bool {
 // count updates the counters and aggregates for a committed record.
 func (s *Store) count(r *event.Record) {
 	s.n.records++
-	widen(&s.first, &s.last, r.Time)
+	if r.Stats == nil { // a stats record's time is the wall clock
+		widen(&s.first, &s.last, r.Time)
+	}
 	switch {
 	case r.Flow != nil:
 		if r.PW != nil && r.PW.Interim {
@@ -441,7 +514,7 @@ func (s *Store) flowArgs(r *event.Record) []any {
 		strings.Join(pw.Evidence, ","),
 		u64(f.PktsToServer), u64(f.PktsToClient), u64(f.BytesToServer), u64(f.BytesToClient),
 		f.State, f.Reason, f.Alerted, pw.Interim, r.CommunityID, s.agg.home.side(r.Src, r.Dst),
-		proxy.Kind, proxy.Addr, proxy.Target, u64(r.PcapCnt), r.PcapFile,
+		proxy.Kind, proxy.Addr, proxy.Target, u64(r.PcapCnt), r.PcapFile, pw.Evasion,
 	}
 }
 
@@ -507,6 +580,9 @@ func (s *Store) writeEvent(ctx context.Context, r *event.Record) error {
 // later record of the same type replaces an earlier one.
 func (s *Store) writeStats(ctx context.Context, r *event.Record) error {
 	st := r.Stats
+	if err := s.writeMatrix(ctx, st.Peerwatch); err != nil {
+		return err
+	}
 	if r.Type == event.TypePeerwatchStats {
 		if _, err := s.updPWStats.ExecContext(ctx, statsJSON(st.Peerwatch), s.runID); err != nil {
 			return fmt.Errorf("sqlite: store peerwatch_stats: %w", err)
@@ -556,6 +632,9 @@ func (s *Store) Close() error {
 
 // finish writes what Close adds to a writable database.
 func (s *Store) finish(ctx context.Context) (err error) {
+	if err := s.commit(ctx); err != nil {
+		return err
+	}
 	if _, err := s.conn.ExecContext(ctx, `BEGIN`); err != nil {
 		return fmt.Errorf("sqlite: begin: %w", err)
 	}
