@@ -5,18 +5,30 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/peerwatch/peerwatch/internal/pcaptest"
 	_ "github.com/peerwatch/peerwatch/proto/all"
+	"github.com/peerwatch/peerwatch/risk"
 )
 
 // equivalent runs files with 1 and 4 workers and requires the same records
 // (sorted by flow id and per-flow sequence), byte for byte as EVE lines.
 func equivalent(t *testing.T, files []string) {
 	t.Helper()
-	one, s1, err1 := pcaptest.Analyze(files, pcaptest.Options{Workers: 1})
-	four, s4, err4 := pcaptest.Analyze(files, pcaptest.Options{Workers: 4})
+	// The risk stage is on: alerts, volume windows and the matrix must not
+	// depend on the number of workers either.
+	r1, err := risk.New(risk.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r4, _ := risk.New(risk.Config{})
+	one, s1, err1 := pcaptest.Analyze(files, pcaptest.Options{Workers: 1, Risk: r1})
+	four, s4, err4 := pcaptest.Analyze(files, pcaptest.Options{Workers: 4, Risk: r4})
+	if !reflect.DeepEqual(r1.Matrix(), r4.Matrix()) {
+		t.Errorf("threat matrices differ:\n%v\n%v", r1.Matrix(), r4.Matrix())
+	}
 	if (err1 == nil) != (err4 == nil) {
 		t.Fatalf("errors differ: %v / %v", err1, err4)
 	}

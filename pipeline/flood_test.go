@@ -20,7 +20,8 @@ import (
 )
 
 // floodScale multiplies the flood's size: CI runs 1 (a few seconds);
-// `go test ./pipeline -run Flood -flood.scale 25` is the big run.
+// `go test ./pipeline -run TestFloodMemory -v -args -flood.scale=5` is a
+// bigger run.
 var floodScale = flag.Int("flood.scale", 1, "size multiplier of TestFloodMemory")
 
 // discard counts records and keeps none, so the heap holds only what the

@@ -407,15 +407,15 @@ func (rd *reader) sharded(ctx context.Context) error {
 				// a worker matching expectations waits only while this one
 				// still has an earlier packet to process.
 				if len(b.pkts) > 0 {
-					w.progress.Store(b.idx[0] - 1)
+					w.setProgress(b.idx[0] - 1)
 				}
 				for j := range b.pkts {
 					w.packet(&b.pkts[j], b.idx[j], b.clock[j], b.file)
 					if j+1 < len(b.pkts) {
-						w.progress.Store(b.idx[j+1] - 1)
+						w.setProgress(b.idx[j+1] - 1)
 					}
 				}
-				w.progress.Store(b.end)
+				w.setProgress(b.end)
 				// The round's clock: another shard's packets may have moved it.
 				w.tick(b.endClock)
 				w.table.Advance(time.Unix(0, b.endClock))

@@ -32,9 +32,15 @@ type worker struct {
 
 	embeds map[string]*embedded
 
+	_        [64]byte      // progress is read by the other workers: its own cache line
 	progress atomic.Uint64 // every packet of this shard with a lower index is done
-	vol      volume        // per-host volume in the current window
-	st       workerStats
+	_        [56]byte
+	// waits[i] is the progress worker i waits for (0: none); wake is
+	// where this worker is woken when the worker it waits for gets there.
+	waits []atomic.Uint64
+	wake  chan struct{}
+	vol   volume // per-host volume in the current window
+	st    workerStats
 }
 
 type workerStats struct {
@@ -44,6 +50,7 @@ type workerStats struct {
 
 func newWorker(id int, r *run, emit func([]event.Record)) *worker {
 	w := &worker{id: id, r: r, emit: emit, embeds: map[string]*embedded{}}
+	w.waits, w.wake = make([]atomic.Uint64, r.nworkers), make(chan struct{}, 1)
 	w.vol = volume{window: int64(r.volWindow), gen: 1, sums: map[volKey]*int64{}}
 	fc := r.flowCfg
 	fc.MaxFlows = max(1, fc.MaxFlows/r.nworkers)
@@ -64,7 +71,7 @@ func (w *worker) conn(slot uint32) *conn {
 // packet processes one decoded packet with capture index idx.
 func (w *worker) packet(p *decode.Packet, idx uint64, clock int64, file string) {
 	w.idx, w.now, w.file = idx, p.Timestamp, file
-	w.progress.Store(idx - 1)
+	w.setProgress(idx - 1)
 	w.tick(clock)
 	w.table.Advance(time.Unix(0, clock))
 	f, dir, created := w.table.Lookup(p, idx)
@@ -145,6 +152,45 @@ func (w *worker) startFlow(f *flow.Flow) {
 	}
 }
 
+// setProgress publishes that every packet of this shard before index p+1
+// is done, and wakes a worker waiting for that.
+func (w *worker) setProgress(p uint64) {
+	w.progress.Store(p)
+	if w.r.nworkers == 1 {
+		return
+	}
+	for i := range w.waits {
+		if t := w.waits[i].Load(); t != 0 && p >= t && w.waits[i].CompareAndSwap(t, 0) {
+			select {
+			case w.r.workers[i].wake <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
+// spinWait is how many times waitFor yields before it sleeps: most waits
+// end within a few microseconds, while the other worker finishes its part
+// of the same round.
+const spinWait = 4096
+
+// waitFor returns once worker o has passed index p. A short wait spins; a
+// longer one sleeps until o wakes it, leaving the CPU to o.
+func (w *worker) waitFor(o *worker, p uint64) {
+	for i := 0; o.progress.Load() < p; i++ {
+		if i < spinWait {
+			runtime.Gosched()
+			continue
+		}
+		o.waits[w.id].Store(p)
+		if o.progress.Load() >= p {
+			o.waits[w.id].Store(0)
+			break
+		}
+		<-w.wake // a stale wake-up only costs one more check
+	}
+}
+
 func transportOf(f *flow.Flow) analyzer.Transport {
 	if f.Proto == decode.UDP {
 		return analyzer.UDP
@@ -161,9 +207,7 @@ func (w *worker) matchExpect(f *flow.Flow) (analyzer.Expectation, bool) {
 			if o == w {
 				continue
 			}
-			for o.progress.Load() < w.idx-1 {
-				runtime.Gosched()
-			}
+			w.waitFor(o, w.idx-1)
 		}
 	}
 	if r.expect.Len() == 0 {

@@ -136,3 +136,32 @@ func TestLureCapture(t *testing.T) {
 		t.Error("capture differs from the builder")
 	}
 }
+
+// TestVolumeEndToEnd: with a small threshold, a host's KaZaA download
+// volume in one window raises copyright_bandwidth; the host-level alert
+// (no flow) is valid EVE.
+func TestVolumeEndToEnd(t *testing.T) {
+	eng, err := risk.New(risk.Config{VolumeThreshold: 4000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, _, err := pcaptest.Analyze([]string{"../proto/fasttrack/testdata/fasttrack.pcap"}, pcaptest.Options{Risk: eng})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pcaptest.Validate(t, pcaptest.Lines(recs))
+	var vol []event.Record
+	for _, r := range recs {
+		if r.Type == event.TypeAlert && r.FlowID == 0 {
+			vol = append(vol, r)
+		}
+	}
+	if len(vol) == 0 {
+		t.Fatal("no volume alert")
+	}
+	for _, r := range vol {
+		if r.Alert.Metadata["risk"][0] != string(event.RiskCopyrightBandwidth) || !r.Src.Addr().IsPrivate() {
+			t.Errorf("volume alert: %s", pcaptest.Lines([]event.Record{r}))
+		}
+	}
+}

@@ -10,8 +10,8 @@ import (
 
 // TestReportEndToEnd runs analyze on a SOCKS-wrapped MSN login and an ICQ
 // XOR login, then report (text and JSON) and countermeasures. The
-// inventory and evasion parts come from the flows; the matrix is asserted
-// only when the run wrote risk_matrix rows (the risk stage is wired).
+// inventory and evasion parts come from the flows, the matrix from the
+// risk stage's risk_matrix rows.
 func TestReportEndToEnd(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "out")
 	r := analyze(t, dir, filepath.Join("..", "..", "proto", "socks", "testdata", "socks5-msn.pcap"),
@@ -26,7 +26,10 @@ func TestReportEndToEnd(t *testing.T) {
 	var rep struct {
 		Matrix struct {
 			Source string
-			Apps   []struct{ Service string }
+			Apps   []struct {
+				Service string
+				Cells   map[string]json.RawMessage
+			}
 		}
 		Hosts []struct {
 			Addr string
@@ -60,16 +63,18 @@ func TestReportEndToEnd(t *testing.T) {
 	if !classes["reversible"] || !classes["plaintext"] {
 		t.Errorf("credentials %+v", rep.Credentials)
 	}
-	if len(rep.Matrix.Apps) > 0 {
-		seen := map[string]bool{}
-		for _, a := range rep.Matrix.Apps {
-			seen[a.Service] = true
+	// The measured matrix: the ICQ XOR login exposes a reversible
+	// password, the MSN login came through a SOCKS proxy.
+	cells := map[string]bool{}
+	for _, a := range rep.Matrix.Apps {
+		for risk := range a.Cells {
+			cells[a.Service+" "+risk] = true
 		}
-		if !seen["icq"] || !seen["msn"] {
-			t.Errorf("matrix apps %+v", rep.Matrix.Apps)
+	}
+	for _, want := range []string{"icq credential_exposure", "icq unencrypted", "msn evasion", "msn im_use"} {
+		if !cells[want] {
+			t.Errorf("matrix lacks %s (source %s): %v", want, rep.Matrix.Source, cells)
 		}
-	} else {
-		t.Logf("risk_matrix empty (source %s): the risk stage is not wired into analyze yet", rep.Matrix.Source)
 	}
 
 	txt := runBin(t, dir, "report", "--db", filepath.Join(dir, "peerwatch.db"))
