@@ -152,6 +152,7 @@ func TestPkgOfAndStage(t *testing.T) {
 		{"github.com/peerwatch/peerwatch/reassembly.(*Assembler).Close", "github.com/peerwatch/peerwatch/reassembly", stageReasm},
 		{"github.com/peerwatch/peerwatch/sink/eve.encode", "github.com/peerwatch/peerwatch/sink/eve", stageOutput},
 		{"github.com/peerwatch/peerwatch/pipeline.Run.func1", "github.com/peerwatch/peerwatch/pipeline", stagePipeline},
+		{"github.com/peerwatch/peerwatch/risk.(*Engine).Observe", "github.com/peerwatch/peerwatch/risk", stageRisk},
 		{"github.com/peerwatch/peerwatch/event.(*Record).Time", "github.com/peerwatch/peerwatch/event", ""},
 		{"type:.eq.github.com/peerwatch/peerwatch/flow.Key", "github.com/peerwatch/peerwatch/flow", stageFlows},
 		{"slices.SortFunc[go.shape.[]string,go.shape.string]", "slices", ""},
@@ -166,6 +167,9 @@ func TestPkgOfAndStage(t *testing.T) {
 		if got := stageOfPkg(pkgOf(tc.fn)); got != tc.stage {
 			t.Errorf("stage of %q = %q, want %q", tc.fn, got, tc.stage)
 		}
+	}
+	if s := stageOf([]string{"github.com/peerwatch/peerwatch/pipeline.(*correlator).process", "github.com/peerwatch/peerwatch/pipeline.Run"}); s != stageRisk {
+		t.Errorf("correlator frame: %q, want %q", s, stageRisk)
 	}
 	if s := stageOf([]string{"aeshashbody"}); s != stageOther {
 		t.Errorf("unknown lone frame: %q, want %q", s, stageOther)

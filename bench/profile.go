@@ -18,6 +18,7 @@ import (
 	"github.com/peerwatch/peerwatch/config"
 	"github.com/peerwatch/peerwatch/pipeline"
 	_ "github.com/peerwatch/peerwatch/proto/all" // every protocol analyzer, as in cmd/peerwatch
+	"github.com/peerwatch/peerwatch/risk"
 )
 
 // ErrTraces is returned when `go tool pprof -traces` output cannot be read.
@@ -32,13 +33,14 @@ const (
 	stageClassify = "classification"
 	stageAnalyze  = "analyzers"
 	stageOutput   = "output"
+	stageRisk     = "risk and correlation"
 	stagePipeline = "pipeline glue"
 	stageGC       = "runtime (GC, scheduler)"
 	stageOther    = "other"
 )
 
 var stageOrder = []string{stageRead, stageDecode, stageFlows, stageReasm, stageClassify,
-	stageAnalyze, stageOutput, stagePipeline, stageGC, stageOther}
+	stageAnalyze, stageRisk, stageOutput, stagePipeline, stageGC, stageOther}
 
 const modulePrefix = "github.com/peerwatch/peerwatch/"
 
@@ -69,7 +71,17 @@ func profileRun(file, outDir, out string, passes int) (uint64, time.Duration, er
 			pprof.StopCPUProfile()
 			return 0, 0, err
 		}
-		sum, err := pipeline.Run(context.Background(), pipeline.Options{Config: cfg, Files: []string{file}, Sinks: sinks, FingerprintKey: key})
+		opts := pipeline.Options{Config: cfg, Files: []string{file}, Sinks: sinks, FingerprintKey: key}
+		if cfg.Risk.Enabled { // the risk stage as analyze runs it by default
+			home, _ := cfg.Prefixes()
+			rk, err := risk.New(risk.Config{HomeNet: home, Window: cfg.Risk.Window, VolumeThreshold: cfg.Risk.VolumeBytes})
+			if err != nil {
+				pprof.StopCPUProfile()
+				return 0, 0, fmt.Errorf("bench: risk stage: %w", err)
+			}
+			opts.Risk = rk
+		}
+		sum, err := pipeline.Run(context.Background(), opts)
 		if err != nil {
 			pprof.StopCPUProfile()
 			return 0, 0, fmt.Errorf("bench: in-process run: %w", err)
@@ -236,6 +248,8 @@ func stageOfPkg(pkg string) string {
 			return stageAnalyze
 		case p == "sink" || strings.HasPrefix(p, "sink/"):
 			return stageOutput
+		case p == "risk" || strings.HasPrefix(p, "risk/"):
+			return stageRisk
 		case p == "pipeline":
 			return stagePipeline
 		}
@@ -257,6 +271,9 @@ func stageOfPkg(pkg string) string {
 func stageOf(frames []string) string {
 	for i, fn := range frames {
 		s := stageOfPkg(pkgOf(fn))
+		if s == stagePipeline && strings.Contains(fn, "pipeline.(*correlator)") {
+			s = stageRisk // the correlation stage feeding the risk engine
+		}
 		if s == "" {
 			continue
 		}

@@ -182,7 +182,7 @@ func Default() Config {
 		Output:     Output{Dir: "peerwatch-out", EVE: true, SQLite: true},
 		Files:      Files{ExtractMax: 64 << 20},
 		Classifier: Classifier{MaxPackets: 16},
-		Memory:     Memory{Headroom: 128 << 20, GCPercent: 200},
+		Memory:     Memory{Headroom: 128 << 20, GCPercent: 150},
 		Risk:       Risk{Enabled: true, Window: time.Minute, VolumeBytes: 50_000_000},
 	}
 }

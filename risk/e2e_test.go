@@ -2,6 +2,8 @@ package risk_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net/netip"
 	"os"
@@ -162,6 +164,65 @@ func TestVolumeEndToEnd(t *testing.T) {
 	for _, r := range vol {
 		if r.Alert.Metadata["risk"][0] != string(event.RiskCopyrightBandwidth) || !r.Src.Addr().IsPrivate() {
 			t.Errorf("volume alert: %s", pcaptest.Lines([]event.Record{r}))
+		}
+	}
+}
+
+// eicar is the standard anti-virus test file (eicar.org).
+const eicar = `X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*`
+
+// TestIOCEndToEnd: files moved over KaZaA HTTP are matched against the
+// built-in known-bad list — the paper's worm by its name (Hello.exe), the
+// EICAR test file by its hashes under an innocent name — and against an
+// operator's list given as a file.
+func TestIOCEndToEnd(t *testing.T) {
+	w := pcaptest.NewWriter()
+	t0 := time.Date(2002, 6, 1, 9, 0, 0, 0, time.UTC)
+	download := func(port uint16, name string, body []byte) {
+		c := w.TCP(t0, netip.AddrPortFrom(netip.MustParseAddr("192.168.1.50"), port), netip.MustParseAddrPort("198.51.100.80:1214"))
+		c.Handshake()
+		c.Send(0, []byte("GET /3/"+name+" HTTP/1.1\r\nHost: 198.51.100.80:1214\r\nX-Kazaa-Username: bob\r\nX-Kazaa-Network: KaZaA\r\n\r\n"))
+		c.Send(1, []byte(fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n", len(body))))
+		c.Send(1, body)
+		c.Close()
+		t0 = c.T
+	}
+	download(3001, "Hello.exe", append([]byte("MZ\x90\x00"), bytes.Repeat([]byte{1}, 100)...))
+	download(3002, "holiday.txt", []byte(eicar))
+	download(3003, "tool.zip", []byte("PK\x03\x04 operator's own bad file"))
+	path := filepath.Join(t.TempDir(), "ioc.pcap")
+	if err := w.WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte("PK\x03\x04 operator's own bad file"))
+	own, err := risk.ParseIOC("own.txt", strings.NewReader("sha256:"+hex.EncodeToString(sum[:])+" worm operator's list\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := risk.New(risk.Config{IOC: risk.DefaultIOC().Merge(own)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, _, err := pcaptest.Analyze([]string{path}, pcaptest.Options{Risk: eng})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pcaptest.Validate(t, pcaptest.Lines(recs))
+	got := map[string][]string{} // by source port
+	for _, r := range recs {
+		if r.Type == event.TypeAlert {
+			got[fmt.Sprint(r.Src.Port())] = append(got[fmt.Sprint(r.Src.Port())], r.Alert.Metadata["risk"][0]+":"+r.Alert.Signature)
+		}
+	}
+	for port, want := range map[string]string{"3001": "worm:", "3002": "malware_carrier:", "3003": "worm:"} {
+		found := false
+		for _, a := range got[port] {
+			if strings.HasPrefix(a, want) && strings.Contains(strings.ToLower(a), "known") {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("port %s: no known-bad %s finding in %q", port, want, got[port])
 		}
 	}
 }

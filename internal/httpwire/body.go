@@ -182,7 +182,7 @@ func (b *Body) feedChunked(data []byte, out func([]byte)) (int, error) {
 func (b *Body) sizeByte(c byte) error {
 	switch b.state {
 	case csSize:
-		if v, ok := hexVal(c); ok {
+		if v, ok := Unhex(c); ok {
 			// Reject sizes that would not fit an int64 (RFC 9112 §7.1
 			// requires overflow to be treated as an error).
 			if b.size > (1<<63-1)>>4 {
@@ -240,18 +240,6 @@ func (b *Body) endSizeLine() {
 	}
 	b.remaining, b.size = b.size, 0
 	b.state = csData
-}
-
-func hexVal(c byte) (byte, bool) {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0', true
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10, true
-	case c >= 'A' && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
 }
 
 // Skip accounts for size body bytes that were lost (a capture gap) and

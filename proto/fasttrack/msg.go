@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/peerwatch/peerwatch/internal/httpwire"
 )
 
 const (
@@ -257,7 +259,7 @@ func parseTarget(t []byte) target {
 	if q := indexByte(t, '?'); q >= 0 {
 		t = t[:q]
 	}
-	out := target{form: formOther, path: clean(unescape(t))}
+	out := target{form: formOther, path: clean(httpwire.PathUnescape(t))}
 	switch {
 	case len(t) == 7+40 && string(t[:7]) == "/.hash=" && isHex(t[7:]):
 		out.form, out.hash = formHash, strings.ToLower(string(t[7:]))
@@ -277,7 +279,7 @@ func parseTarget(t []byte) target {
 		if v > 0xffffffff {
 			break
 		}
-		out.form, out.index, out.name = formIndex, uint32(v), clean(unescape(rest[sl+1:]))
+		out.form, out.index, out.name = formIndex, uint32(v), clean(httpwire.PathUnescape(rest[sl+1:]))
 	}
 	return out
 }
@@ -293,41 +295,11 @@ func indexByte(b []byte, c byte) int {
 
 func isHex(b []byte) bool {
 	for _, c := range b {
-		if _, ok := hexVal(c); !ok {
+		if _, ok := httpwire.Unhex(c); !ok {
 			return false
 		}
 	}
 	return true
-}
-
-func hexVal(c byte) (byte, bool) {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0', true
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10, true
-	case c >= 'A' && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
-}
-
-// unescape percent-decodes b (a '+' stays a '+': these are paths).
-func unescape(b []byte) []byte {
-	out := make([]byte, 0, len(b))
-	for i := 0; i < len(b); i++ {
-		if b[i] == '%' && i+2 < len(b) {
-			h, ok1 := hexVal(b[i+1])
-			l, ok2 := hexVal(b[i+2])
-			if ok1 && ok2 {
-				out = append(out, h<<4|l)
-				i += 2
-				continue
-			}
-		}
-		out = append(out, b[i])
-	}
-	return out
 }
 
 // clean returns b as bounded, valid UTF-8: bytes that are not UTF-8 are

@@ -3,11 +3,11 @@ package gnutella
 import (
 	"bytes"
 	"encoding/base32"
-	"net/url"
 	"strconv"
 
 	"github.com/peerwatch/peerwatch/classify"
 	"github.com/peerwatch/peerwatch/flow"
+	"github.com/peerwatch/peerwatch/internal/httpwire"
 )
 
 // HTTP transfer forms (HUGE v0.94; gtk-gnutella uploads.c/downloads.c).
@@ -220,23 +220,18 @@ func fileNameOf(target, disposition []byte) string {
 	if formOf(target) == formGet {
 		r := target[len(pathGet):]
 		r = r[bytes.IndexByte(r, '/')+1:]
-		return unescape(r)
+		return pathName(r)
 	}
 	if i := bytes.Index(disposition, []byte("filename=")); i >= 0 {
 		v := bytes.Trim(disposition[i+len("filename="):], "\" ")
 		if j := bytes.IndexByte(v, '"'); j >= 0 {
 			v = v[:j]
 		}
-		return unescape(v)
+		return pathName(v)
 	}
 	return ""
 }
 
-// unescape percent-decodes a name, keeping it as sent if malformed.
-func unescape(b []byte) string {
-	s, err := url.PathUnescape(string(b))
-	if err != nil {
-		return string(b)
-	}
-	return s
-}
+// pathName percent-decodes a name the way servents do: an escape that is
+// not one stays as sent.
+func pathName(b []byte) string { return string(httpwire.PathUnescape(b)) }
