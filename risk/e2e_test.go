@@ -42,6 +42,8 @@ var e2eCases = []struct {
 		[]string{"spyware kazaa", "copyright_bandwidth kazaa", "ip_disclosure kazaa"}},
 	{"ymsg-http", "../proto/ymsg/testdata/http-login.pcap",
 		[]string{"evasion yahoo", "credential_exposure yahoo"}},
+	{"aim-game-exploit", "../proto/oscar/testdata/synthetic-game-exploit.pcap",
+		[]string{"exploit aim"}},
 	{"msn-lure", "testdata/e2e/msn-lure.pcap",
 		[]string{"social_engineering msn"}},
 }
