@@ -5,6 +5,12 @@
 // analyzers take no locks. Records go to the sinks through one writer
 // goroutine that applies back-pressure and never drops.
 //
+// The writer first passes every record through the correlation stage
+// (correlate.go): the risk stage (alerts and the threat matrix, package
+// risk), the corroboration of tentative flows (Session.Tentative) by other
+// flows of the same hosts, and the per-host volume windows (volume.go);
+// it also drops message text unless content capture is on.
+//
 // Cross-flow state is global and ordered: expectations are stamped with the
 // capture index of the announcing packet, and a worker that looks one up for
 // a new flow first waits until every worker has passed that flow's first
