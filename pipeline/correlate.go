@@ -43,10 +43,8 @@ const (
 // decision here depends only on per-flow order or waits until all workers
 // have passed a point (window watermarks, the end of the input).
 type correlator struct {
-	risk     Risk
-	content  bool // --capture-content: message text is written
-	nworkers int
-	window   time.Duration
+	risk    Risk
+	content bool // --capture-content: message text is written
 
 	// Volume windows: per-worker watermarks and the partial sums of the
 	// windows not yet complete.
@@ -56,9 +54,8 @@ type correlator struct {
 	// Tentative flows: their records, held until the end of the input, and
 	// for every service the addresses some flow showed it from by payload
 	// (with the first such flow).
-	held     map[uint64][]event.Record
-	heldDone map[uint64]bool // the final flow record arrived
-	shown    map[string]map[netip.Addr]uint64
+	held  map[uint64][]event.Record
+	shown map[string]map[netip.Addr]uint64
 
 	alerted map[uint64]bool // flows with alerts, until their final flow record
 
@@ -76,10 +73,10 @@ type winMark struct {
 	at    int64
 }
 
-func newCorrelator(rk Risk, content bool, nworkers int, window time.Duration) *correlator {
-	c := &correlator{risk: rk, content: content, nworkers: nworkers, window: window,
+func newCorrelator(rk Risk, content bool, nworkers int) *correlator {
+	c := &correlator{risk: rk, content: content,
 		marks: make([]winMark, nworkers), partials: map[winMark]map[volKey]int64{},
-		held: map[uint64][]event.Record{}, heldDone: map[uint64]bool{}, shown: map[string]map[netip.Addr]uint64{},
+		held: map[uint64][]event.Record{}, shown: map[string]map[netip.Addr]uint64{},
 		alerted: map[uint64]bool{}}
 	for i := range c.marks {
 		c.marks[i] = winMark{0, -maxInt64}
@@ -209,7 +206,6 @@ func (c *correlator) hold(out []event.Record, r *event.Record) []event.Record {
 func (c *correlator) resolve(out []event.Record, id uint64) []event.Record {
 	recs := c.held[id]
 	delete(c.held, id)
-	delete(c.heldDone, id)
 	if len(recs) == 0 {
 		return out
 	}
@@ -315,6 +311,7 @@ func (c *correlator) counters() map[string]any {
 		"tentative_uncorroborated": c.st.uncorroborated,
 		"tentative_held_overflow":  c.st.heldOverflow,
 		"volume_windows":           c.st.volumeWindows,
+		"message_text_dropped":     c.st.textDropped,
 	}
 	if c.risk != nil {
 		rc := map[string]any{}

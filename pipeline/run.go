@@ -130,7 +130,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		r.volWindow = cfg.Risk.Window
 	}
 	sum := newSummary()
-	cor := newCorrelator(o.Risk, cfg.Privacy.CaptureContent, r.nworkers, cfg.Risk.Window)
+	cor := newCorrelator(o.Risk, cfg.Privacy.CaptureContent, r.nworkers)
 	wr := &writer{sinks: o.Sinks, sum: sum, cor: cor}
 	start := time.Now()
 
