@@ -20,7 +20,7 @@ func TestPacketPathAllocs(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := newRun(cfg, []byte("k"))
-	w := newWorker(0, r, func([]event.Record) {})
+	w := newWorker(0, r, func(b []event.Record) []event.Record { return b[:0] })
 	r.workers = []*worker{w}
 	ts := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	payload := make([]byte, 200)
@@ -50,7 +50,7 @@ func BenchmarkPacketPath(b *testing.B) {
 	cfg.Workers = 1
 	cfg.Validate()
 	r := newRun(cfg, []byte("k"))
-	w := newWorker(0, r, func([]event.Record) {})
+	w := newWorker(0, r, func(b []event.Record) []event.Record { return b[:0] })
 	r.workers = []*worker{w}
 	ts := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	p := decode.Packet{Src: netip.MustParseAddr("10.0.0.1"), Dst: netip.MustParseAddr("10.0.0.2"), SrcPort: 4000, DstPort: 5000,

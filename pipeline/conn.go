@@ -27,6 +27,7 @@ type logEntry struct {
 type conn struct {
 	state uint8
 	gen   uint32 // bumps each time the slot is reused, so stale hosts do nothing
+	file  string // capture file of the flow's latest packet: records written at its end name it
 
 	cls      classify.State
 	cbuf     [2][]byte

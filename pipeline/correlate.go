@@ -59,6 +59,10 @@ type correlator struct {
 
 	alerted map[uint64]bool // flows with alerts, until their final flow record
 
+	// out is process's result, reused: the writer is done with it before
+	// the next call.
+	out []event.Record
+
 	st corrStats
 }
 
@@ -86,7 +90,8 @@ func newCorrelator(rk Risk, content bool, nworkers int) *correlator {
 
 // process takes a batch of worker records and returns what to write.
 func (c *correlator) process(recs []event.Record) []event.Record {
-	out := make([]event.Record, 0, len(recs))
+	clear(c.out)
+	out := c.out[:0]
 	windows := false
 	for i := range recs {
 		r := &recs[i]
@@ -117,6 +122,7 @@ func (c *correlator) process(recs []event.Record) []event.Record {
 	if windows {
 		out = c.closeWindows(out, false)
 	}
+	c.out = out
 	return out
 }
 
@@ -177,8 +183,12 @@ func (c *correlator) noteShown(r *event.Record) {
 		m = map[netip.Addr]uint64{}
 		c.shown[pw.Service] = m
 	}
+	// The lowest flow id, not the first to arrive: records of different
+	// flows arrive in an order that depends on the number of workers.
 	for _, a := range []netip.Addr{r.Src.Addr().Unmap(), r.Dst.Addr().Unmap()} {
-		if _, ok := m[a]; !ok && len(m) < maxCorroborators {
+		if id, ok := m[a]; ok {
+			m[a] = min(id, r.FlowID)
+		} else if len(m) < maxCorroborators {
 			m[a] = r.FlowID
 		}
 	}

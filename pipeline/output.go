@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/peerwatch/peerwatch/config"
+	"github.com/peerwatch/peerwatch/event"
 	"github.com/peerwatch/peerwatch/sink/eve"
 	"github.com/peerwatch/peerwatch/sink/sqlite"
 )
@@ -47,23 +48,36 @@ func OpenOutput(cfg config.Config, o OutputOptions) ([]Sink, error) {
 	var sinks []Sink
 	// The SQLite json column is the EVE line: with both sinks on, SQLite
 	// copies the lines the EVE writer just encoded.
-	encode := eve.Append
+	var cached func([]byte, *event.Record) []byte
 	if cfg.Output.EVE {
 		w, err := eve.Create(evePath)
 		if err != nil {
 			return nil, err
 		}
 		sinks = append(sinks, w)
-		encode = w.Encoder()
+		cached = w.Encoder()
 	}
 	if cfg.Output.SQLite {
 		home, err := cfg.Prefixes()
 		if err != nil {
 			return nil, err
 		}
-		st, err := sqlite.Open(dbPath, sqlite.Options{AllFlows: cfg.Output.AllFlows, HomeNet: home, Encode: encode,
-			CommitRecords: 32768, CommitInterval: 2 * time.Second,
-			Run: sqlite.RunInfo{Started: time.Now(), Args: o.Args, Version: o.Version, Files: o.Files}})
+		open := func(encode func([]byte, *event.Record) []byte) (Sink, error) {
+			return sqlite.Open(dbPath, sqlite.Options{AllFlows: cfg.Output.AllFlows, HomeNet: home, Encode: encode,
+				CommitRecords: 32768, CommitInterval: 2 * time.Second,
+				Run: sqlite.RunInfo{Started: time.Now(), Args: o.Args, Version: o.Version, Files: o.Files}})
+		}
+		var st Sink
+		if cfg.Workers == 1 {
+			encode := cached
+			if encode == nil {
+				encode = eve.Append
+			}
+			st, err = open(encode)
+		} else {
+			// Several workers: the database is written beside them (async.go).
+			st, err = newAsyncSink(cached, eve.Append, open)
+		}
 		if err != nil {
 			for _, s := range sinks {
 				s.Close()

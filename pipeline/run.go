@@ -134,19 +134,41 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	wr := &writer{sinks: o.Sinks, sum: sum, cor: cor}
 	start := time.Now()
 
-	var emit func([]event.Record)
+	// emit hands a worker's batch to the writer and returns an empty slice
+	// for the next one: the same one once the writer is done with it
+	// (nothing downstream keeps a record slice), so batches are not
+	// allocated and zeroed again and again.
+	var emit func([]event.Record) []event.Record
 	var wg sync.WaitGroup
 	var recCh chan []event.Record
 	if r.nworkers == 1 {
-		emit = wr.write
+		emit = func(b []event.Record) []event.Record {
+			wr.write(b)
+			clear(b)
+			return b[:0]
+		}
 	} else {
 		recCh = make(chan []event.Record, 64)
-		emit = func(b []event.Record) { recCh <- b }
+		spare := make(chan []event.Record, 2*r.nworkers)
+		emit = func(b []event.Record) []event.Record {
+			recCh <- b
+			select {
+			case s := <-spare:
+				return s
+			default:
+				return nil
+			}
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for b := range recCh {
 				wr.write(b)
+				clear(b)
+				select {
+				case spare <- b[:0]:
+				default:
+				}
 			}
 		}()
 	}

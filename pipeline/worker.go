@@ -28,7 +28,7 @@ type worker struct {
 	file string    // its capture file name
 
 	out  []event.Record
-	emit func([]event.Record) // hands a batch of records to the writer
+	emit func([]event.Record) []event.Record // hands a batch of records to the writer, returns an empty one
 
 	embeds map[string]*embedded
 
@@ -48,7 +48,7 @@ type workerStats struct {
 	expectedFlows                                                                         uint64
 }
 
-func newWorker(id int, r *run, emit func([]event.Record)) *worker {
+func newWorker(id int, r *run, emit func([]event.Record) []event.Record) *worker {
 	w := &worker{id: id, r: r, emit: emit, embeds: map[string]*embedded{}}
 	w.waits, w.wake = make([]atomic.Uint64, r.nworkers), make(chan struct{}, 1)
 	w.vol = volume{window: int64(r.volWindow), gen: 1, sums: map[volKey]*int64{}}
@@ -78,7 +78,9 @@ func (w *worker) packet(p *decode.Packet, idx uint64, clock int64, file string) 
 	if created {
 		w.startFlow(f)
 	}
-	w.account(f, w.conn(f.Slot), p.WireLen)
+	c := w.conn(f.Slot)
+	c.file = file
+	w.account(f, c, p.WireLen)
 	if p.Proto == decode.TCP {
 		w.asm.Add(f, dir, p, idx)
 	} else if len(p.Payload) > 0 || p.Missing > 0 {
@@ -106,8 +108,7 @@ func (w *worker) flush() {
 	if len(w.out) == 0 {
 		return
 	}
-	w.emit(w.out)
-	w.out = nil
+	w.out = w.emit(w.out)
 }
 
 // Data implements reassembly.Handler: in-order TCP bytes of flow f.
@@ -534,13 +535,13 @@ func (w *worker) endFlow(f *flow.Flow, why flow.EndReason) {
 	// Records written while a flow ends carry the flow's own last time and
 	// no packet index: when a timeout fires depends on which packets a
 	// worker saw, and the output must not.
-	idx, now := w.idx, w.now
-	w.idx, w.now = 0, f.Last
-	defer func() { w.idx, w.now = idx, now }()
+	c := w.conn(f.Slot)
+	idx, now, file := w.idx, w.now, w.file
+	w.idx, w.now, w.file = 0, f.Last, c.file
+	defer func() { w.idx, w.now, w.file = idx, now, file }()
 	if f.Proto == decode.TCP {
 		w.asm.Close(f)
 	}
-	c := w.conn(f.Slot)
 	if c.state == stAnalyze {
 		if e, ok := c.an.(analyzer.Ender); ok {
 			e.End(why)
@@ -558,9 +559,9 @@ func (w *worker) endFlow(f *flow.Flow, why flow.EndReason) {
 // interim is the flow table's Interim hook (active timeout).
 func (w *worker) interim(f *flow.Flow) {
 	c := w.conn(f.Slot)
-	idx, now := w.idx, w.now
-	w.idx, w.now = 0, f.Last
-	defer func() { w.idx, w.now = idx, now }()
+	idx, now, file := w.idx, w.now, w.file
+	w.idx, w.now, w.file = 0, f.Last, c.file
+	defer func() { w.idx, w.now, w.file = idx, now, file }()
 	w.out = append(w.out, w.flowRecord(f, c, flow.EndTimeout, true))
 }
 

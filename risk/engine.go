@@ -56,6 +56,7 @@ type Engine struct {
 	flows    map[uint64]map[seenKey]struct{}
 	cells    map[cellKey]*Cell
 	counters map[string]int64
+	raised   []raised // Observe's findings, reused under mu
 }
 
 type seenKey struct {
@@ -116,14 +117,17 @@ func (e *Engine) Observe(rec *event.Record) []event.Record {
 	if rec == nil || rec.PW == nil || rec.FlowID == 0 || rec.Type == event.TypeAlert {
 		return nil
 	}
-	var buf [8]raised
-	rs := e.evaluate(rec, buf[:0])
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	rs := e.evaluate(rec, e.raised[:0])
+	defer func() {
+		clear(rs)
+		e.raised = rs[:0]
+	}()
 	if len(rs) == 0 {
 		return nil
 	}
 	host, home := e.hostOf(rec.Src.Addr(), rec.Dst.Addr(), rec.PW.Local)
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	var out []event.Record
 	for i := range rs {
 		r := &rs[i]

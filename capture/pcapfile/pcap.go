@@ -56,9 +56,9 @@ func (r *Reader) readRecord() ([]byte, capture.CaptureInfo, error) {
 	if incl > MaxPacket {
 		return nil, ci, r.fail(start, ErrTooLarge, nil, "packet capture length %d exceeds limit %d", incl, MaxPacket)
 	}
-	data := r.frame(int(incl))
-	if n, err := r.fill(data); err != nil {
-		return nil, ci, r.short(start, "packet record", int64(incl), int64(n), err)
+	data, err := r.take(int(incl))
+	if err != nil {
+		return nil, ci, r.short(start, "packet record", int64(incl), int64(len(data)), err)
 	}
 	nsec := int64(frac)
 	if !r.nanos {

@@ -325,8 +325,8 @@ func (r *Reader) readPacketBlock(start int64, typ, length uint32) ([]byte, captu
 	if id >= uint32(len(r.ifaces)) {
 		return nil, ci, r.fail(start, ErrCorrupt, nil, "%s for undefined interface %d", blockName(typ), id)
 	}
-	data := r.frame(int(caplen))
-	if _, err := r.fill(data); err != nil {
+	data, err := r.take(int(caplen))
+	if err != nil {
 		return nil, ci, r.short(start, blockName(typ), int64(length), r.off-start, err)
 	}
 	if err := r.endBlock(start, typ, length, int(room-caplen)); err != nil {
@@ -370,8 +370,8 @@ func (r *Reader) readSPB(start int64, length uint32) ([]byte, capture.CaptureInf
 	if caplen > MaxPacket {
 		return nil, ci, r.fail(start, ErrTooLarge, nil, "packet capture length %d exceeds limit %d", caplen, MaxPacket)
 	}
-	data := r.frame(int(caplen))
-	if _, err := r.fill(data); err != nil {
+	data, err := r.take(int(caplen))
+	if err != nil {
 		return nil, ci, r.short(start, "simple packet block", int64(length), r.off-start, err)
 	}
 	if err := r.endBlock(start, blockSPB, length, int(room-caplen)); err != nil {

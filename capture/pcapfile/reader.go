@@ -24,13 +24,19 @@ const (
 	MaxInterfaces = 1 << 16
 )
 
-const (
-	bufSize     = 1 << 20 // bufio buffer for the file and for the gzip output: few, large reads
-	initialData = 4 << 10 // first size of the frame buffer
-)
+// bufSize is the size of the bufio buffers over the file and over the gzip
+// output: few, large reads. Frames are returned straight from the buffer,
+// which the compile-time check below keeps larger than any frame.
+const bufSize = 1 << 20
+
+// A negative constant does not compile: bufSize must hold MaxPacket bytes.
+const _ = uint(bufSize - MaxPacket)
 
 // Reader reads frames from a pcap or pcapng stream. It implements
 // capture.Source. A Reader is not safe for concurrent use.
+//
+// The uncompressed stream comes through the bufio.Reader src, and frames are
+// slices of its buffer.
 type Reader struct {
 	name   string
 	src    *bufio.Reader // uncompressed stream
@@ -55,14 +61,13 @@ type Reader struct {
 	seen  [1 << 10]uint64   // bitmap of link types in links
 
 	hdr [32]byte // record or block header
-	buf []byte   // frame buffer, len 0..MaxPacket
 }
 
 var _ capture.Source = (*Reader)(nil)
 
-// Open opens the capture file at path. The format is decided by the file's
-// content; gzip compression is undone transparently. Errors name the file as
-// path.
+// Open opens the capture file at path and reads it as a stream through a
+// buffer. The format is decided by the file's content; gzip compression is
+// undone transparently. Errors name the file as path.
 func Open(path string) (*Reader, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -81,9 +86,9 @@ func Open(path string) (*Reader, error) {
 // first Section Header Block (pcapng). Errors name the input as name. The
 // Reader does not close rd.
 func NewReader(rd io.Reader, name string) (*Reader, error) {
-	r := &Reader{name: name, buf: make([]byte, initialData)}
+	r := &Reader{name: name}
 	br := bufio.NewReaderSize(rd, bufSize)
-	if p, _ := br.Peek(2); len(p) == 2 && p[0] == 0x1f && p[1] == 0x8b {
+	if p, _ := br.Peek(2); isGzip(p) {
 		gz, err := gzip.NewReader(br)
 		if err != nil {
 			if err == io.EOF || err == io.ErrUnexpectedEOF {
@@ -106,6 +111,11 @@ func NewReader(rd io.Reader, name string) (*Reader, error) {
 		r.format += "+gzip"
 	}
 	return r, nil
+}
+
+// isGzip reports whether b starts with the gzip magic 1f 8b.
+func isGzip(b []byte) bool {
+	return len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b
 }
 
 // Magic numbers as they appear in the first four bytes of the stream.
@@ -174,9 +184,10 @@ func isMagicPrefix(b []byte) bool {
 }
 
 // ReadPacket returns the next frame. The data aliases the Reader's buffer
-// and is valid until the next call. It returns io.EOF at a clean end of the
-// stream and a *Error for anything else; after an error every call returns
-// the same error.
+// and is valid until the next call to ReadPacket or Close. The data must not
+// be modified; its capacity equals its length, so appending to it copies.
+// ReadPacket returns io.EOF at a clean end of the stream and a *Error for
+// anything else; after an error every call returns the same error.
 func (r *Reader) ReadPacket() ([]byte, capture.CaptureInfo, error) {
 	if r.err != nil {
 		return nil, capture.CaptureInfo{}, r.err
@@ -199,11 +210,14 @@ func (r *Reader) ReadPacket() ([]byte, capture.CaptureInfo, error) {
 }
 
 // Close releases the gzip decompressor and, for a Reader made by Open, the
-// file. It does not close the io.Reader given to NewReader.
+// file. It does not close the io.Reader given to NewReader. Frames returned
+// before Close are invalid afterwards.
 func (r *Reader) Close() error {
 	var err error
 	if r.gz != nil {
-		err = r.gz.Close()
+		if gerr := r.gz.Close(); err == nil {
+			err = gerr
+		}
 		r.gz = nil
 	}
 	if r.closer != nil {
@@ -240,29 +254,42 @@ func (r *Reader) noteLink(lt decode.LinkType) {
 	}
 }
 
-// fill reads exactly len(p) bytes and counts them.
-func (r *Reader) fill(p []byte) (int, error) {
-	n, err := io.ReadFull(r.src, p)
-	r.off += int64(n)
-	return n, err
+// take consumes the next n bytes of the stream (n <= bufSize) and returns
+// them without copying, as a slice of the bufio buffer valid until the next
+// read. Its capacity is its length. Like io.ReadFull, on a short stream it
+// consumes and returns what there is, with io.EOF if that is nothing and
+// io.ErrUnexpectedEOF otherwise; another error from below is returned as it
+// is.
+func (r *Reader) take(n int) ([]byte, error) {
+	p, err := r.src.Peek(n)
+	if len(p) > 0 {
+		// Peek returned the first len(p) bytes of the buffer: Discard
+		// of as many only moves the read position.
+		r.src.Discard(len(p))
+		r.off += int64(len(p))
+	}
+	switch {
+	case err == nil:
+		return p[:n:n], nil
+	case err == io.EOF && len(p) > 0:
+		err = io.ErrUnexpectedEOF
+	}
+	return p[:len(p):len(p)], err
 }
 
-// skip discards n bytes and counts them.
+// fill reads exactly len(p) bytes into p and counts them, with take's
+// result for a short stream.
+func (r *Reader) fill(p []byte) (int, error) {
+	b, err := r.take(len(p))
+	return copy(p, b), err
+}
+
+// skip discards n bytes and counts them. On a short stream it discards what
+// there is and returns an error.
 func (r *Reader) skip(n int) (int, error) {
 	d, err := r.src.Discard(n)
 	r.off += int64(d) // bufio returns an error whenever d < n
 	return d, err
-}
-
-// frame returns the frame buffer resized to n bytes (n <= MaxPacket),
-// growing it by doubling but never past MaxPacket.
-func (r *Reader) frame(n int) []byte {
-	if n > cap(r.buf) {
-		c := max(2*cap(r.buf), n)
-		c = min(c, MaxPacket)
-		r.buf = make([]byte, c)
-	}
-	return r.buf[:n]
 }
 
 func (r *Reader) u16(b []byte) uint16 {

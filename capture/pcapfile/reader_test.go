@@ -2,7 +2,11 @@ package pcapfile
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -15,7 +19,11 @@ import (
 // their CaptureInfo and the error that ended the stream (io.EOF when clean).
 func readAll(t testing.TB, name string, b []byte) (*Reader, [][]byte, []capture.CaptureInfo, error) {
 	t.Helper()
-	r, err := NewReader(bytes.NewReader(b), name)
+	return readFrom(NewReader(bytes.NewReader(b), name))
+}
+
+// readFrom reads every frame from the Reader just made, copying the data.
+func readFrom(r *Reader, err error) (*Reader, [][]byte, []capture.CaptureInfo, error) {
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -29,6 +37,40 @@ func readAll(t testing.TB, name string, b []byte) (*Reader, [][]byte, []capture.
 		data = append(data, bytes.Clone(d))
 		infos = append(infos, ci)
 	}
+}
+
+// sameRead reports every difference between two complete reads of the same
+// capture, by a and by b: frames, infos, the final error and the Reader's
+// state at the end.
+func sameRead(t testing.TB, a, b string, ra, rb *Reader, da, db [][]byte, ia, ib []capture.CaptureInfo, ea, eb error) {
+	t.Helper()
+	if fmt.Sprint(ea) != fmt.Sprint(eb) || sentinel(ea) != sentinel(eb) {
+		t.Errorf("%s ends with %v, %s with %v", a, ea, b, eb)
+	}
+	if !slices.EqualFunc(da, db, bytes.Equal) || !slices.Equal(ia, ib) {
+		t.Errorf("%s read %d frames, %s %d, or they differ", a, len(da), b, len(db))
+	}
+	if (ra == nil) != (rb == nil) {
+		t.Fatalf("%s made a Reader: %v, %s: %v", a, ra != nil, b, rb != nil)
+	}
+	if ra == nil {
+		return
+	}
+	if ra.Offset() != rb.Offset() || ra.Format() != rb.Format() || !slices.Equal(ra.LinkTypes(), rb.LinkTypes()) {
+		t.Errorf("at the end, %s: offset %d, %s, %v; %s: offset %d, %s, %v",
+			a, ra.Offset(), ra.Format(), ra.LinkTypes(), b, rb.Offset(), rb.Format(), rb.LinkTypes())
+	}
+}
+
+// sentinel returns the first of the package's sentinels (or io.EOF) that
+// err wraps, nil if none.
+func sentinel(err error) error {
+	for _, s := range []error{io.EOF, ErrNotCapture, ErrEmpty, ErrTruncated, ErrCorrupt, ErrTooLarge, ErrClosed} {
+		if errors.Is(err, s) {
+			return s
+		}
+	}
+	return nil
 }
 
 type wantPkt struct {
@@ -284,6 +326,82 @@ func TestReadFormats(t *testing.T) {
 			// After the end, io.EOF is sticky.
 			if _, _, err := r.ReadPacket(); err != io.EOF {
 				t.Errorf("read after end: %v, want io.EOF", err)
+			}
+		})
+	}
+}
+
+// openFiles are captures, whole and damaged, that TestOpen writes to disk:
+// the committed testdata, the truncation files whole and cut inside their
+// last unit, a gzip-compressed one, an empty file, a text file and one whose
+// frame is too large.
+func openFiles(t *testing.T) map[string][]byte {
+	t.Helper()
+	files := make(map[string][]byte)
+	for _, name := range []string{"edonkey.pcap", "knxip.pcapng", "bt-http.pcapng", "SOURCES.md"} {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[name] = b
+	}
+	for name, f := range truncationFiles() {
+		files[name] = f.b
+		files[name+"-cut"] = f.b[:len(f.b)-3]
+	}
+	files["gzip"] = gz(files["edonkey.pcap"])
+	files["empty"] = nil
+	files["too-large"] = pcapHeader(le, 0xa1b2c3d4, 4, 1).record(0, 0, MaxPacket+1, MaxPacket+1, 0, nil).b
+	return files
+}
+
+// TestOpen checks that Open over a file and NewReader over the same bytes
+// agree on every frame, CaptureInfo, final offset, format, link types and
+// error.
+func TestOpen(t *testing.T) {
+	dir := t.TempDir()
+	for name, b := range openFiles(t) {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(dir, name)
+			if err := os.WriteFile(path, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			ro, do, co, eo := readFrom(Open(path))
+			if ro != nil {
+				if err := ro.Close(); err != nil {
+					t.Errorf("Close: %v", err)
+				}
+			}
+			rb, db, ib, eb := readFrom(NewReader(bytes.NewReader(b), path))
+			sameRead(t, "Open", "NewReader", ro, rb, do, db, co, ib, eo, eb)
+		})
+	}
+}
+
+// TestFrameCapacity checks that a frame's capacity is its length, so a
+// caller appending to it never writes into the Reader's buffer.
+func TestFrameCapacity(t *testing.T) {
+	for _, format := range benchFormats {
+		t.Run(format, func(t *testing.T) {
+			r, err := NewReader(bytes.NewReader(benchFile(format, 50)), "c")
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for ; ; n++ {
+				data, ci, err := r.ReadPacket()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if cap(data) != len(data) {
+					t.Fatalf("frame at %d: len %d cap %d", ci.Offset, len(data), cap(data))
+				}
+			}
+			if n != 50 {
+				t.Fatalf("read %d frames, want 50", n)
 			}
 		})
 	}

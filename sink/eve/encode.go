@@ -19,8 +19,8 @@ var (
 	// ErrObject means a record lacks the object its Type names (a "flow"
 	// record with a nil Flow, a protocol record with a nil App).
 	ErrObject = errors.New("eve: record lacks the object its type names")
-	// ErrValue means a value in a protocol's Fields, the stats maps or the
-	// peerwatch object cannot be marshalled to JSON (a NaN, a channel).
+	// ErrValue means a value in a protocol's Fields or the stats maps
+	// cannot be marshalled to JSON (a NaN, a channel).
 	ErrValue = errors.New("eve: value cannot be encoded as JSON")
 	// ErrType means a record has an empty Type.
 	ErrType = errors.New("eve: record has no event type")
@@ -148,11 +148,7 @@ func encode(dst []byte, r *event.Record) ([]byte, error) {
 	}
 	if r.PW != nil {
 		dst = append(dst, `,"peerwatch":`...)
-		var perr error
-		dst, perr = appendValue(dst, r.PW)
-		if perr != nil && err == nil {
-			err = fmt.Errorf("%w (peerwatch object)", perr)
-		}
+		dst = appendPeerwatch(dst, r.PW)
 	}
 	dst = append(dst, '}')
 	return dst, err
@@ -272,7 +268,8 @@ func appendAlert(dst []byte, a *event.AlertRec) []byte {
 	dst = strconv.AppendInt(dst, int64(a.Severity), 10)
 	if len(a.Metadata) > 0 {
 		dst = append(dst, `,"metadata":{`...)
-		for i, k := range sortedKeys(a.Metadata) {
+		var kb [keyBufLen]string
+		for i, k := range sortedKeys(kb[:0], a.Metadata) {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
@@ -298,7 +295,8 @@ func appendStats(dst []byte, s *event.StatsRec) ([]byte, error) {
 	dst = append(dst, `,"stats":{"uptime":`...)
 	dst = strconv.AppendInt(dst, s.Uptime, 10)
 	var err error
-	for _, k := range sortedKeys(s.Suricata) {
+	var kb [keyBufLen]string
+	for _, k := range sortedKeys(kb[:0], s.Suricata) {
 		if k == "uptime" {
 			continue
 		}
@@ -323,7 +321,8 @@ func appendApp(dst []byte, typ string, a *event.App) ([]byte, error) {
 	dst = append(dst, `:{"event":`...)
 	dst = appendString(dst, string(a.Event))
 	var err error
-	for _, k := range sortedKeys(a.Fields) {
+	var kb [keyBufLen]string
+	for _, k := range sortedKeys(kb[:0], a.Fields) {
 		if k == "event" {
 			continue
 		}
@@ -339,16 +338,17 @@ func appendApp(dst []byte, typ string, a *event.App) ([]byte, error) {
 	return append(dst, '}'), err
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	if len(m) == 0 {
-		return nil
-	}
-	keys := make([]string, 0, len(m))
+// keyBufLen is the number of map keys sorted without allocating: the
+// callers pass a stack array of that size to sortedKeys.
+const keyBufLen = 16
+
+// sortedKeys appends the keys of m to buf, sorts them and returns buf.
+func sortedKeys[V any](buf []string, m map[string]V) []string {
 	for k := range m {
-		keys = append(keys, k)
+		buf = append(buf, k)
 	}
-	slices.Sort(keys)
-	return keys
+	slices.Sort(buf)
+	return buf
 }
 
 // jsonBuf is an io.Writer over a byte slice, the target of a pooled
@@ -378,8 +378,8 @@ var encoders = sync.Pool{New: func() any {
 // appendValue marshals v as encoding/json does (struct tags, sorted map
 // keys, HTML-safe escaping, like appendString). On failure it writes null.
 // The plain types protocols put in their fields (strings, integers,
-// booleans, and maps and slices of them) are written directly; anything
-// else goes through encoding/json.
+// floats, booleans, and maps and slices of them; see appendPlain) are
+// written directly; anything else goes through encoding/json.
 func appendValue(dst []byte, v any) ([]byte, error) {
 	start := len(dst)
 	dst, ok, err := appendPlain(dst, v)
@@ -389,125 +389,7 @@ func appendValue(dst []byte, v any) ([]byte, error) {
 		}
 		return dst, err
 	}
-	return appendJSON(dst, v)
-}
-
-// appendPlain writes v if it is one of the plain types, reporting whether
-// it was; a value inside a map or slice that is not plain goes through
-// encoding/json, whose error is returned.
-func appendPlain(dst []byte, v any) ([]byte, bool, error) {
-	var err error
-	switch x := v.(type) {
-	case nil:
-		return append(dst, "null"...), true, nil
-	case string:
-		return appendString(dst, x), true, nil
-	case bool:
-		return appendBool(dst, x), true, nil
-	case int:
-		return strconv.AppendInt(dst, int64(x), 10), true, nil
-	case int64:
-		return strconv.AppendInt(dst, x, 10), true, nil
-	case int32:
-		return strconv.AppendInt(dst, int64(x), 10), true, nil
-	case int16:
-		return strconv.AppendInt(dst, int64(x), 10), true, nil
-	case int8:
-		return strconv.AppendInt(dst, int64(x), 10), true, nil
-	case uint:
-		return strconv.AppendUint(dst, uint64(x), 10), true, nil
-	case uint64:
-		return strconv.AppendUint(dst, x, 10), true, nil
-	case uint32:
-		return strconv.AppendUint(dst, uint64(x), 10), true, nil
-	case uint16:
-		return strconv.AppendUint(dst, uint64(x), 10), true, nil
-	case uint8:
-		return strconv.AppendUint(dst, uint64(x), 10), true, nil
-	case []string:
-		if x == nil {
-			return append(dst, "null"...), true, nil
-		}
-		dst = append(dst, '[')
-		for i, s := range x {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = appendString(dst, s)
-		}
-		return append(dst, ']'), true, nil
-	case map[string]string:
-		if x == nil {
-			return append(dst, "null"...), true, nil
-		}
-		dst = append(dst, '{')
-		for i, k := range sortedKeys(x) {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = appendString(dst, k)
-			dst = append(dst, ':')
-			dst = appendString(dst, x[k])
-		}
-		return append(dst, '}'), true, nil
-	case map[string]any:
-		if x == nil {
-			return append(dst, "null"...), true, nil
-		}
-		dst = append(dst, '{')
-		for i, k := range sortedKeys(x) {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = appendString(dst, k)
-			dst = append(dst, ':')
-			var verr error
-			if dst, verr = appendNested(dst, x[k]); verr != nil && err == nil {
-				err = verr
-			}
-		}
-		return append(dst, '}'), true, err
-	case []any:
-		if x == nil {
-			return append(dst, "null"...), true, nil
-		}
-		dst = append(dst, '[')
-		for i, e := range x {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			var verr error
-			if dst, verr = appendNested(dst, e); verr != nil && err == nil {
-				err = verr
-			}
-		}
-		return append(dst, ']'), true, err
-	case []map[string]any:
-		if x == nil {
-			return append(dst, "null"...), true, nil
-		}
-		dst = append(dst, '[')
-		for i, e := range x {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			var verr error
-			if dst, _, verr = appendPlain(dst, e); verr != nil && err == nil {
-				err = verr
-			}
-		}
-		return append(dst, ']'), true, err
-	}
-	return dst, false, nil
-}
-
-// appendNested writes a value inside a plain map or slice.
-func appendNested(dst []byte, v any) ([]byte, error) {
-	dst, ok, err := appendPlain(dst, v)
-	if ok {
-		return dst, err
-	}
-	return appendJSON(dst, v)
+	return appendFallback(dst, v)
 }
 
 // appendJSON marshals v with encoding/json; on failure it writes null.

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -44,6 +45,68 @@ func TestGroupedCommits(t *testing.T) {
 			n2 := count(t, r, `SELECT count(*) FROM events`) + count(t, r, `SELECT count(*) FROM flows`)
 			if n2 != c.events+c.known {
 				t.Errorf("%d rows after Close, want %d", n2, c.events+c.known)
+			}
+		})
+	}
+}
+
+// TestWriteFailure: a failing Write rolls back everything not yet
+// committed, its error is sticky, and Close leaves the run unfinished.
+func TestWriteFailure(t *testing.T) {
+	c := makeCorpus(12)
+	var firstAlert int
+	for i, r := range c.recs {
+		if r.Alert != nil {
+			firstAlert = i
+			break
+		}
+	}
+	for _, tc := range []struct {
+		name     string
+		group    int
+		wantRows int // events rows left: what committed before the failure
+	}{
+		{"per write", 0, -1}, // -1: some, committed Write by Write
+		{"grouped", 1 << 20, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "f.db")
+			w, err := Open(path, Options{CommitRecords: tc.group})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Every alert row now violates a CHECK constraint.
+			if err := w.w.exec(`CREATE TABLE refuse (a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, CHECK (0))`); err != nil {
+				t.Fatal(err)
+			}
+			if w.insAlert, err = w.w.prepare(`INSERT INTO refuse VALUES (?` + strings.Repeat(", ?", 15) + `)`); err != nil {
+				t.Fatal(err)
+			}
+			writeAll(t, w, c.recs[:firstAlert], 1)
+			committed := count(t, w, `SELECT count(*) FROM events`)
+			if (tc.wantRows < 0 && committed == 0) || (tc.wantRows >= 0 && committed != tc.wantRows) {
+				t.Fatalf("%d events visible before the failure, want %d", committed, tc.wantRows)
+			}
+			err = w.Write(c.recs[firstAlert : firstAlert+1])
+			if err == nil || !strings.Contains(err.Error(), "CHECK") {
+				t.Fatalf("Write of the alert: %v", err)
+			}
+			if err2 := w.Write(c.recs[firstAlert+1:]); err2 != err {
+				t.Errorf("Write after the failure: %v, want the same error", err2)
+			}
+			if got := count(t, w, `SELECT count(*) FROM events`); got != committed {
+				t.Errorf("%d events rows after the failure, want %d", got, committed)
+			}
+			if cerr := w.Close(); cerr != err {
+				t.Errorf("Close after the failure: %v, want %v", cerr, err)
+			}
+			r, err := OpenReadOnly(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			if n := count(t, r, `SELECT count(*) FROM runs WHERE ended_us IS NULL`); n != 1 {
+				t.Errorf("the failed run is finished (%d unfinished runs)", n)
 			}
 		})
 	}

@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"context"
 	"fmt"
 	"time"
 )
@@ -13,13 +12,13 @@ var worstLevels = map[string]int64{"low": 1, "medium": 2, "high": 3, "critical":
 // peerwatch_stats object's "risk_matrix" list (see pipeline and
 // risk.Cell); objects without one leave the table alone. Cells that are
 // not shaped as expected are skipped.
-func (s *Store) writeMatrix(ctx context.Context, pw map[string]any) error {
+func (s *Store) writeMatrix(pw map[string]any) error {
 	cells, ok := pw["risk_matrix"].([]any)
 	if !ok {
 		return nil
 	}
-	if _, err := s.conn.ExecContext(ctx, `DELETE FROM risk_matrix WHERE run_id = ?`, s.runID); err != nil {
-		return fmt.Errorf("sqlite: store risk_matrix: %w", err)
+	if err := s.delMatrix.exec(vInt(s.runID)); err != nil {
+		return fmt.Errorf("%w (store risk_matrix)", err)
 	}
 	for _, c := range cells {
 		m, ok := c.(map[string]any)
@@ -38,19 +37,15 @@ func (s *Store) writeMatrix(ctx context.Context, pw map[string]any) error {
 			}
 			return 0
 		}
-		tm := func(k string) any {
+		tm := func(k string) value {
 			t, err := time.Parse("2006-01-02T15:04:05.000000-0700", str(k))
-			if err != nil {
-				return nil
-			}
-			return t.UnixMicro()
+			return vNullable(t.UnixMicro(), err == nil)
 		}
 		home, _ := m["home"].(bool)
-		if _, err := s.conn.ExecContext(ctx, `INSERT INTO risk_matrix (run_id, host, home, service, product, risk,
-			count, alerts, worst, first_us, last_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			s.runID, str("host"), home, str("service"), str("product"), str("risk"),
-			num("count"), num("alerts"), worstLevels[str("worst")], tm("first"), tm("last")); err != nil {
-			return fmt.Errorf("sqlite: store risk_matrix: %w", err)
+		if err := s.insMatrix.exec(vInt(s.runID), vText(str("host")), vBool(home), vText(str("service")),
+			vText(str("product")), vText(str("risk")), vInt(num("count")), vInt(num("alerts")),
+			vInt(worstLevels[str("worst")]), tm("first"), tm("last")); err != nil {
+			return fmt.Errorf("%w (store risk_matrix)", err)
 		}
 	}
 	return nil

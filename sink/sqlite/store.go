@@ -6,13 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"net/netip"
 	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/peerwatch/peerwatch/event"
 
@@ -61,12 +61,12 @@ type Options struct {
 	// must not keep dst or r.
 	Encode func(dst []byte, r *event.Record) []byte
 
-	// CommitRecords, if positive, groups Writes: each Write goes into a
-	// savepoint of one transaction, committed once it holds this many
-	// records or CommitInterval after it began (checked at each Write),
-	// and at Close. Fewer commits mean fewer WAL writes; readers see a
-	// Write only once its transaction commits. 0: every Write commits.
-	// CommitInterval 0: no time limit.
+	// CommitRecords, if positive, groups Writes into one transaction,
+	// committed once it holds this many records or CommitInterval after it
+	// began (checked at each Write), and at Close. Fewer commits mean
+	// fewer WAL writes; readers see a Write only once its transaction
+	// commits, and a failure loses the whole uncommitted group (see
+	// Write). 0: every Write commits. CommitInterval 0: no time limit.
 	CommitRecords  int
 	CommitInterval time.Duration
 }
@@ -83,17 +83,28 @@ type Store struct {
 	opt      Options
 	agg      *aggregates
 
-	insFlow, updFlow, insEvent, insAlert, insFile, updStats, updPWStats *sql.Stmt
+	// w is the write connection (lite.go); database/sql's conn opens,
+	// migrates and answers queries.
+	w                                                                   *lite
+	insFlow, updFlow, insEvent, insAlert, insFile, updStats, updPWStats *liteStmt
+	delMatrix, insMatrix                                                *liteStmt
+
+	vals    []value // a row's values, reused
+	scratch []byte  // texts built for a row (addresses, lists), reused
 
 	// interim maps the flow id of a stored interim flow record to its rowid,
 	// so the final record replaces it without an index on flow_id. An entry
 	// lives only while its flow does, so the flow table bounds it.
 	interim map[uint64]int64
 
-	// The transaction kept open across Writes (Options.CommitRecords).
+	// The transaction kept open across Writes (Options.CommitRecords), and
+	// the interim changes it makes.
 	inTx    bool
 	txRecs  int
 	txStart time.Time
+	pending []pendingInterim
+
+	failed error // the first write failure; sticky
 
 	buf         []byte // Encode output, reused
 	first, last time.Time
@@ -149,7 +160,7 @@ func open(path string, opt Options, target int) (*Store, error) {
 	if s.opt.Encode == nil {
 		s.opt.Encode = encodeJSON
 	}
-	if err := s.init(ctx, target); err != nil {
+	if err := s.init(ctx, path, target); err != nil {
 		s.release()
 		return nil, err
 	}
@@ -158,7 +169,7 @@ func open(path string, opt Options, target int) (*Store, error) {
 
 // init sets the pragmas, migrates, prepares the statements and inserts the
 // runs row.
-func (s *Store) init(ctx context.Context, target int) error {
+func (s *Store) init(ctx context.Context, path string, target int) error {
 	// Large pages: a bulk load of wide rows (the json column) makes far
 	// fewer page writes, WAL frames and B-tree splits. It only takes effect
 	// on a new, empty database; an existing one keeps its page size.
@@ -187,8 +198,17 @@ func (s *Store) init(ctx context.Context, target int) error {
 	if target < len(migrations) {
 		return nil // a test's old database: no runs row, no statements
 	}
-	if err := s.prepare(ctx); err != nil {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return fmt.Errorf("sqlite: %w", err)
+	}
+	if err := s.prepare(abs); err != nil {
 		return err
+	}
+	for _, q := range indexes {
+		if err := s.w.exec(q); err != nil {
+			return fmt.Errorf("%w (create index)", err)
+		}
 	}
 	started := s.opt.Run.Started
 	if started.IsZero() {
@@ -230,10 +250,20 @@ const flowColumns = `start_us, end_us, age, src_ip, src_port, dst_ip, dst_port, 
 	alerted, interim, community_id, local_side, proxy_kind, proxy_addr, proxy_target,
 	pcap_cnt, pcap_file, evasion`
 
-// prepare compiles the statements Write uses.
-func (s *Store) prepare(ctx context.Context) error {
+// prepare opens the write connection and compiles the statements Write
+// uses.
+func (s *Store) prepare(path string) error {
+	w, err := openLite(path)
+	if err != nil {
+		return err
+	}
+	s.w = w
+	// Per-connection settings, as on the database/sql connection: see init.
+	if err := w.exec(`PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY`); err != nil {
+		return err
+	}
 	q := []struct {
-		dst **sql.Stmt
+		dst **liteStmt
 		sql string
 	}{
 		{&s.insFlow, `INSERT INTO flows (run_id, flow_id, ` + flowColumns + `) VALUES (?, ?` + strings.Repeat(", ?", 32) + `)`},
@@ -249,11 +279,14 @@ func (s *Store) prepare(ctx context.Context) error {
 			VALUES (?` + strings.Repeat(", ?", 15) + `)`},
 		{&s.updStats, `UPDATE runs SET stats = ?, uptime = ? WHERE run_id = ?`},
 		{&s.updPWStats, `UPDATE runs SET peerwatch_stats = ? WHERE run_id = ?`},
+		{&s.delMatrix, `DELETE FROM risk_matrix WHERE run_id = ?`},
+		{&s.insMatrix, `INSERT INTO risk_matrix (run_id, host, home, service, product, risk,
+			count, alerts, worst, first_us, last_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 	}
 	for _, x := range q {
-		st, err := s.conn.PrepareContext(ctx, x.sql)
+		st, err := w.prepare(x.sql)
 		if err != nil {
-			return fmt.Errorf("sqlite: prepare: %w", err)
+			return err
 		}
 		*x.dst = st
 	}
@@ -292,8 +325,11 @@ func OpenReadOnly(path string) (*Store, error) {
 func (s *Store) RunID() int64 { return s.runID }
 
 // Write stores a batch of records in one transaction (several if the batch
-// is longer than maxTx). Records are stored as the package comment says;
-// recs and what they point to are not kept.
+// is longer than maxTx), or in the open group (Options.CommitRecords).
+// Records are stored as the package comment says; recs and what they point
+// to are not kept. A failure rolls back what was not committed and is
+// returned again by every later Write and by Close, which then leaves the
+// run unfinished.
 func (s *Store) Write(recs []event.Record) error {
 	switch {
 	case s.closed:
@@ -311,90 +347,73 @@ func (s *Store) Write(recs []event.Record) error {
 	return nil
 }
 
-// writeTx writes records in one transaction, or with Options.CommitRecords
-// in a savepoint of the transaction kept open across Writes. The counters,
-// aggregates and interim map change only once the records are in (the
-// transaction committed or the savepoint released), so a failed batch
-// leaves no trace anywhere and may be written again.
+// writeTx writes records in the open transaction, starting one if needed,
+// and commits it when the group is full (Options.CommitRecords) or at
+// once without grouping. A failure rolls back every record not yet
+// committed and is sticky: later Writes return it and Close only releases
+// the database, leaving the run unfinished. Without grouping a failed
+// Write therefore leaves no trace. The interim map changes only at commit.
+// (Savepoints per Write were measured: with the indexes maintained during
+// the load, their sub-journal of index pages cost more than the inserts.)
 func (s *Store) writeTx(recs []event.Record) (err error) {
-	ctx := context.Background()
-	grouped := s.opt.CommitRecords > 0
+	if s.failed != nil {
+		return s.failed
+	}
+	defer func() {
+		if err != nil {
+			s.rollback()
+			s.failed = err
+		}
+	}()
 	if !s.inTx {
-		if _, err := s.conn.ExecContext(ctx, `BEGIN`); err != nil {
-			return fmt.Errorf("sqlite: begin: %w", err)
+		if err := s.w.exec(`BEGIN`); err != nil {
+			return err
 		}
 		s.inTx, s.txRecs, s.txStart = true, 0, time.Now()
 	}
-	if grouped {
-		if _, err := s.conn.ExecContext(ctx, `SAVEPOINT batch`); err != nil {
-			s.rollback(ctx)
-			return fmt.Errorf("sqlite: savepoint: %w", err)
-		}
-	}
-	pending := make([]pendingInterim, 0, 4)
 	for i := range recs {
-		if err = s.writeOne(ctx, &recs[i], &pending); err != nil {
-			break
-		}
-	}
-	switch {
-	case err != nil && grouped && s.txRecs > 0:
-		// Undo this batch only: the earlier ones stay in the transaction.
-		if _, rerr := s.conn.ExecContext(ctx, `ROLLBACK TO batch`); rerr != nil {
-			s.rollback(ctx)
+		if err := s.writeOne(&recs[i]); err != nil {
 			return err
 		}
-		if _, rerr := s.conn.ExecContext(ctx, `RELEASE batch`); rerr != nil {
-			s.rollback(ctx)
-		}
-		return err
-	case err != nil:
-		s.rollback(ctx)
-		return err
 	}
-	if grouped {
-		if _, err = s.conn.ExecContext(ctx, `RELEASE batch`); err != nil {
-			s.rollback(ctx)
-			return fmt.Errorf("sqlite: release: %w", err)
-		}
+	for i := range recs {
+		s.count(&recs[i])
 	}
 	s.txRecs += len(recs)
-	if !grouped || s.txRecs >= s.opt.CommitRecords ||
+	if s.opt.CommitRecords <= 0 || s.txRecs >= s.opt.CommitRecords ||
 		(s.opt.CommitInterval > 0 && time.Since(s.txStart) >= s.opt.CommitInterval) {
-		if err := s.commit(ctx); err != nil {
-			return err
-		}
+		return s.commit()
 	}
-	for _, p := range pending {
+	return nil
+}
+
+// commit ends the open transaction and applies its interim changes.
+func (s *Store) commit() error {
+	if !s.inTx {
+		return nil
+	}
+	if err := s.w.exec(`COMMIT`); err != nil {
+		return err
+	}
+	s.inTx = false
+	for _, p := range s.pending {
 		if p.rowid == 0 {
 			delete(s.interim, p.flowID)
 		} else {
 			s.interim[p.flowID] = p.rowid
 		}
 	}
-	for i := range recs {
-		s.count(&recs[i])
-	}
+	s.pending = s.pending[:0]
 	return nil
 }
 
-// commit ends the open transaction.
-func (s *Store) commit(ctx context.Context) error {
-	if !s.inTx {
-		return nil
-	}
-	if _, err := s.conn.ExecContext(ctx, `COMMIT`); err != nil {
-		s.rollback(ctx)
-		return fmt.Errorf("sqlite: commit: %w", err)
+// rollback abandons the open transaction and its interim changes.
+func (s *Store) rollback() {
+	if s.inTx {
+		_ = s.w.exec(`ROLLBACK`)
 	}
 	s.inTx = false
-	return nil
-}
-
-// rollback abandons the open transaction.
-func (s *Store) rollback(ctx context.Context) {
-	_, _ = s.conn.ExecContext(ctx, `ROLLBACK`)
-	s.inTx = false
+	s.pending = s.pending[:0]
 }
 
 // pendingInterim is a change to Store.interim that takes effect at commit;
@@ -449,22 +468,23 @@ func (s *Store) count(r *event.Record) {
 }
 
 // writeOne writes the rows of one record.
-func (s *Store) writeOne(ctx context.Context, r *event.Record, pending *[]pendingInterim) error {
+func (s *Store) writeOne(r *event.Record) error {
+	s.scratch = s.scratch[:0]
 	switch {
 	case r.Flow != nil:
-		return s.writeFlow(ctx, r, pending)
+		return s.writeFlow(r)
 	case r.Stats != nil:
-		return s.writeStats(ctx, r)
+		return s.writeStats(r)
 	}
-	return s.writeEvent(ctx, r)
+	return s.writeEvent(r)
 }
 
 // writeFlow inserts a flow row, or replaces the interim row of the same
 // flow. A flow that is not stored gets no row.
-func (s *Store) writeFlow(ctx context.Context, r *event.Record, pending *[]pendingInterim) error {
+func (s *Store) writeFlow(r *event.Record) error {
 	interim := r.PW != nil && r.PW.Interim
 	rowid, had := s.interim[r.FlowID]
-	for _, p := range *pending { // an earlier record of this transaction
+	for _, p := range s.pending { // an earlier record of this transaction
 		if p.flowID == r.FlowID {
 			rowid, had = p.rowid, p.rowid != 0
 		}
@@ -472,32 +492,29 @@ func (s *Store) writeFlow(ctx context.Context, r *event.Record, pending *[]pendi
 	if !had && !s.stores(r) {
 		return nil
 	}
-	args := s.flowArgs(r)
 	if had {
-		if _, err := s.updFlow.ExecContext(ctx, append(args, rowid)...); err != nil {
-			return fmt.Errorf("sqlite: update flow %d: %w", r.FlowID, err)
+		v := s.flowValues(s.vals[:0], r)
+		s.vals = append(v, vInt(rowid))
+		if err := s.updFlow.exec(s.vals...); err != nil {
+			return fmt.Errorf("%w (update flow %d)", err, r.FlowID)
 		}
 		if !interim {
-			*pending = append(*pending, pendingInterim{flowID: r.FlowID})
+			s.pending = append(s.pending, pendingInterim{flowID: r.FlowID})
 		}
 		return nil
 	}
-	res, err := s.insFlow.ExecContext(ctx, append([]any{s.runID, u64(r.FlowID)}, args...)...)
-	if err != nil {
-		return fmt.Errorf("sqlite: insert flow %d: %w", r.FlowID, err)
+	s.vals = s.flowValues(append(s.vals[:0], vInt(s.runID), vU64(r.FlowID)), r)
+	if err := s.insFlow.exec(s.vals...); err != nil {
+		return fmt.Errorf("%w (insert flow %d)", err, r.FlowID)
 	}
 	if interim {
-		id, err := res.LastInsertId()
-		if err != nil {
-			return fmt.Errorf("sqlite: insert flow %d: %w", r.FlowID, err)
-		}
-		*pending = append(*pending, pendingInterim{flowID: r.FlowID, rowid: id})
+		s.pending = append(s.pending, pendingInterim{flowID: r.FlowID, rowid: s.w.lastID()})
 	}
 	return nil
 }
 
-// flowArgs returns the values of flowColumns for r.
-func (s *Store) flowArgs(r *event.Record) []any {
+// flowValues appends the values of flowColumns for r.
+func (s *Store) flowValues(v []value, r *event.Record) []value {
 	f := r.Flow
 	var pw event.Peerwatch
 	if r.PW != nil {
@@ -507,20 +524,20 @@ func (s *Store) flowArgs(r *event.Record) []any {
 	if pw.Proxy != nil {
 		proxy = *pw.Proxy
 	}
-	return []any{
-		micros(f.Start), micros(f.End), f.Age,
-		addr(r.Src), int64(r.Src.Port()), addr(r.Dst), int64(r.Dst.Port()), r.Proto, vlans(r.VLAN),
-		r.AppProto, r.AppProtoOrig, pw.Service, pw.Product, string(pw.Category), pw.Confidence,
-		strings.Join(pw.Evidence, ","),
-		u64(f.PktsToServer), u64(f.PktsToClient), u64(f.BytesToServer), u64(f.BytesToClient),
-		f.State, f.Reason, f.Alerted, pw.Interim, r.CommunityID, s.agg.home.side(r.Src, r.Dst),
-		proxy.Kind, proxy.Addr, proxy.Target, u64(r.PcapCnt), r.PcapFile, pw.Evasion,
-	}
+	return append(v,
+		vMicros(f.Start), vMicros(f.End), vInt(f.Age),
+		s.addr(r.Src), vInt(int64(r.Src.Port())), s.addr(r.Dst), vInt(int64(r.Dst.Port())), vText(r.Proto), s.vlans(r.VLAN),
+		vText(r.AppProto), vText(r.AppProtoOrig), vText(pw.Service), vText(pw.Product), vText(string(pw.Category)), vText(pw.Confidence),
+		s.joined(pw.Evidence),
+		vU64(f.PktsToServer), vU64(f.PktsToClient), vU64(f.BytesToServer), vU64(f.BytesToClient),
+		vText(f.State), vText(f.Reason), vBool(f.Alerted), vBool(pw.Interim), vText(r.CommunityID), vText(s.agg.home.side(r.Src, r.Dst)),
+		vText(proxy.Kind), vText(proxy.Addr), vText(proxy.Target), vU64(r.PcapCnt), vText(r.PcapFile), vText(pw.Evasion),
+	)
 }
 
 // writeEvent inserts an events row, and an alerts or files row for those
 // records.
-func (s *Store) writeEvent(ctx context.Context, r *event.Record) error {
+func (s *Store) writeEvent(r *event.Record) error {
 	var pw event.Peerwatch
 	if r.PW != nil {
 		pw = *r.PW
@@ -539,38 +556,39 @@ func (s *Store) writeEvent(ctx context.Context, r *event.Record) error {
 	case r.File != nil:
 		kind = string(event.File)
 	}
-	side := s.agg.home.side(r.Src, r.Dst)
+	side := vText(s.agg.home.side(r.Src, r.Dst))
+	src, dst := s.addr(r.Src), s.addr(r.Dst)
 	s.buf = s.opt.Encode(s.buf[:0], r)
-	res, err := s.insEvent.ExecContext(ctx, s.runID, u64(r.FlowID), int64(r.Seq), micros(r.Time),
-		r.Type, kind, r.AppProto, pw.Service, pw.Product, string(pw.Feature), users.Local, users.Peer,
-		addr(r.Src), int64(r.Src.Port()), addr(r.Dst), int64(r.Dst.Port()), side, string(s.buf))
-	if err != nil {
-		return fmt.Errorf("sqlite: insert event: %w", err)
+	s.vals = append(s.vals[:0], vInt(s.runID), vU64(r.FlowID), vInt(int64(r.Seq)), vMicros(r.Time),
+		vText(r.Type), vText(kind), vText(r.AppProto), vText(pw.Service), vText(pw.Product), vText(string(pw.Feature)),
+		vText(users.Local), vText(users.Peer), src, vInt(int64(r.Src.Port())), dst, vInt(int64(r.Dst.Port())),
+		side, vBytes(s.buf))
+	if err := s.insEvent.exec(s.vals...); err != nil {
+		return fmt.Errorf("%w (insert event)", err)
 	}
 	if r.Alert == nil && r.File == nil {
 		return nil
 	}
-	id, err := res.LastInsertId()
-	if err != nil {
-		return fmt.Errorf("sqlite: insert event: %w", err)
-	}
+	id := s.w.lastID()
 	if a := r.Alert; a != nil {
 		meta := "{}"
 		if len(a.Metadata) > 0 {
 			b, _ := json.Marshal(a.Metadata) // map[string][]string always marshals
 			meta = string(b)
 		}
-		if _, err := s.insAlert.ExecContext(ctx, id, s.runID, u64(r.FlowID), micros(r.Time),
-			a.Action, int64(a.GID), int64(a.SignatureID), int64(a.Rev), a.Signature, a.Category,
-			int64(a.Severity), meta, pw.Service, addr(r.Src), addr(r.Dst), side); err != nil {
-			return fmt.Errorf("sqlite: insert alert: %w", err)
+		s.vals = append(s.vals[:0], vInt(id), vInt(s.runID), vU64(r.FlowID), vMicros(r.Time),
+			vText(a.Action), vInt(int64(a.GID)), vInt(int64(a.SignatureID)), vInt(int64(a.Rev)), vText(a.Signature), vText(a.Category),
+			vInt(int64(a.Severity)), vText(meta), vText(pw.Service), src, dst, side)
+		if err := s.insAlert.exec(s.vals...); err != nil {
+			return fmt.Errorf("%w (insert alert)", err)
 		}
 	}
 	if f := r.File; f != nil {
-		if _, err := s.insFile.ExecContext(ctx, id, s.runID, u64(r.FlowID), micros(r.Time),
-			f.Filename, f.Size, f.State, f.Stored, f.Gaps, f.MD5, f.SHA1, f.SHA256, f.Magic,
-			int64(f.TxID), pw.FileType, pw.Service); err != nil {
-			return fmt.Errorf("sqlite: insert file: %w", err)
+		s.vals = append(s.vals[:0], vInt(id), vInt(s.runID), vU64(r.FlowID), vMicros(r.Time),
+			vText(f.Filename), vInt(f.Size), vText(f.State), vBool(f.Stored), vBool(f.Gaps), vText(f.MD5), vText(f.SHA1), vText(f.SHA256), vText(f.Magic),
+			vInt(int64(f.TxID)), vText(pw.FileType), vText(pw.Service))
+		if err := s.insFile.exec(s.vals...); err != nil {
+			return fmt.Errorf("%w (insert file)", err)
 		}
 	}
 	return nil
@@ -578,23 +596,23 @@ func (s *Store) writeEvent(ctx context.Context, r *event.Record) error {
 
 // writeStats puts a stats or peerwatch_stats record into the runs row; a
 // later record of the same type replaces an earlier one.
-func (s *Store) writeStats(ctx context.Context, r *event.Record) error {
+func (s *Store) writeStats(r *event.Record) error {
 	st := r.Stats
-	if err := s.writeMatrix(ctx, st.Peerwatch); err != nil {
+	if err := s.writeMatrix(st.Peerwatch); err != nil {
 		return err
 	}
 	if r.Type == event.TypePeerwatchStats {
-		if _, err := s.updPWStats.ExecContext(ctx, statsJSON(st.Peerwatch), s.runID); err != nil {
-			return fmt.Errorf("sqlite: store peerwatch_stats: %w", err)
+		if err := s.updPWStats.exec(vText(statsJSON(st.Peerwatch)), vInt(s.runID)); err != nil {
+			return fmt.Errorf("%w (store peerwatch_stats)", err)
 		}
 		return nil
 	}
-	if _, err := s.updStats.ExecContext(ctx, statsJSON(st.Suricata), st.Uptime, s.runID); err != nil {
-		return fmt.Errorf("sqlite: store stats: %w", err)
+	if err := s.updStats.exec(vText(statsJSON(st.Suricata)), vInt(st.Uptime), vInt(s.runID)); err != nil {
+		return fmt.Errorf("%w (store stats)", err)
 	}
 	if st.Peerwatch != nil { // one record carrying both objects
-		if _, err := s.updPWStats.ExecContext(ctx, statsJSON(st.Peerwatch), s.runID); err != nil {
-			return fmt.Errorf("sqlite: store peerwatch_stats: %w", err)
+		if err := s.updPWStats.exec(vText(statsJSON(st.Peerwatch)), vInt(s.runID)); err != nil {
+			return fmt.Errorf("%w (store peerwatch_stats)", err)
 		}
 	}
 	return nil
@@ -620,10 +638,14 @@ func (s *Store) Close() error {
 	if s.closed {
 		return ErrClosed
 	}
-	if s.readOnly {
+	if s.readOnly || s.w == nil {
 		return s.release()
 	}
-	err := s.finish(context.Background())
+	if s.failed != nil {
+		s.release()
+		return s.failed
+	}
+	err := s.finish()
 	if rerr := s.release(); err == nil {
 		err = rerr
 	}
@@ -631,83 +653,82 @@ func (s *Store) Close() error {
 }
 
 // finish writes what Close adds to a writable database.
-func (s *Store) finish(ctx context.Context) (err error) {
-	if err := s.commit(ctx); err != nil {
+func (s *Store) finish() (err error) {
+	if err := s.commit(); err != nil {
 		return err
 	}
-	if _, err := s.conn.ExecContext(ctx, `BEGIN`); err != nil {
-		return fmt.Errorf("sqlite: begin: %w", err)
+	if err := s.w.exec(`BEGIN`); err != nil {
+		return err
 	}
 	defer func() {
 		if err != nil {
-			_, _ = s.conn.ExecContext(ctx, `ROLLBACK`)
+			_ = s.w.exec(`ROLLBACK`)
 		}
 	}()
-	if err := s.writeAggregates(ctx); err != nil {
+	if err := s.writeAggregates(); err != nil {
 		return err
 	}
-	if _, err := s.conn.ExecContext(ctx, `UPDATE runs SET ended_us = ?, first_us = ?, last_us = ?,
+	fin, err := s.w.prepare(`UPDATE runs SET ended_us = ?, first_us = ?, last_us = ?,
 		records = ?, flows_seen = ?, flows_stored = ?, events = ?, alerts = ?, files = ?,
-		aggregates_dropped = ? WHERE run_id = ?`,
-		time.Now().UnixMicro(), micros(s.first), micros(s.last), u64(s.n.records),
-		u64(s.n.flowsSeen), u64(s.n.flowsStored), u64(s.n.events), u64(s.n.alerts),
-		u64(s.n.files), u64(s.agg.dropped), s.runID); err != nil {
-		return fmt.Errorf("sqlite: finish run: %w", err)
+		aggregates_dropped = ? WHERE run_id = ?`)
+	if err != nil {
+		return err
 	}
-	for _, q := range indexes {
-		if _, err := s.conn.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("sqlite: build index: %w", err)
-		}
+	if err := fin.exec(vInt(time.Now().UnixMicro()), vMicros(s.first), vMicros(s.last), vU64(s.n.records),
+		vU64(s.n.flowsSeen), vU64(s.n.flowsStored), vU64(s.n.events), vU64(s.n.alerts),
+		vU64(s.n.files), vU64(s.agg.dropped), vInt(s.runID)); err != nil {
+		return fmt.Errorf("%w (finish run)", err)
 	}
-	if _, err := s.conn.ExecContext(ctx, `COMMIT`); err != nil {
-		return fmt.Errorf("sqlite: commit: %w", err)
-	}
-	return nil
+	return s.w.exec(`COMMIT`)
 }
 
 // writeAggregates inserts the host_protocols and protocols rows.
-func (s *Store) writeAggregates(ctx context.Context) error {
-	hs, err := s.conn.PrepareContext(ctx, `INSERT INTO host_protocols (run_id, host, app_proto,
+func (s *Store) writeAggregates() error {
+	hs, err := s.w.prepare(`INSERT INTO host_protocols (run_id, host, app_proto,
 		service, flows, pkts, bytes_sent, bytes_received, first_us, last_us, peers, peers_capped)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
-		return fmt.Errorf("sqlite: prepare: %w", err)
+		return err
 	}
-	defer hs.Close()
 	for k, h := range s.agg.hosts {
-		if _, err := hs.ExecContext(ctx, s.runID, k.host.String(), k.appProto, k.service,
-			u64(h.flows), u64(h.pkts), u64(h.sent), u64(h.received), micros(h.first),
-			micros(h.last), int64(len(h.peers)), h.capped); err != nil {
-			return fmt.Errorf("sqlite: insert host aggregate: %w", err)
+		if err := hs.exec(vInt(s.runID), vText(k.host.String()), vText(k.appProto), vText(k.service),
+			vU64(h.flows), vU64(h.pkts), vU64(h.sent), vU64(h.received), vMicros(h.first),
+			vMicros(h.last), vInt(int64(len(h.peers))), vBool(h.capped)); err != nil {
+			return fmt.Errorf("%w (insert host aggregate)", err)
 		}
 	}
-	ps, err := s.conn.PrepareContext(ctx, `INSERT INTO protocols (run_id, app_proto, service,
+	ps, err := s.w.prepare(`INSERT INTO protocols (run_id, app_proto, service,
 		flows, flows_stored, pkts, bytes, hosts, events, alerts, first_us, last_us)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
-		return fmt.Errorf("sqlite: prepare: %w", err)
+		return err
 	}
-	defer ps.Close()
 	hosts := s.agg.hostCounts()
 	for k, p := range s.agg.protos {
-		if _, err := ps.ExecContext(ctx, s.runID, k.appProto, k.service, u64(p.flows),
-			u64(p.stored), u64(p.pkts), u64(p.bytes), u64(hosts[k]), u64(p.events),
-			u64(p.alerts), micros(p.first), micros(p.last)); err != nil {
-			return fmt.Errorf("sqlite: insert protocol aggregate: %w", err)
+		if err := ps.exec(vInt(s.runID), vText(k.appProto), vText(k.service), vU64(p.flows),
+			vU64(p.stored), vU64(p.pkts), vU64(p.bytes), vU64(hosts[k]), vU64(p.events),
+			vU64(p.alerts), vMicros(p.first), vMicros(p.last)); err != nil {
+			return fmt.Errorf("%w (insert protocol aggregate)", err)
 		}
 	}
 	return nil
 }
 
-// release closes statements, the connection and the database.
+// release closes the write connection, the query connection and the
+// database.
 func (s *Store) release() error {
 	s.closed = true
-	for _, st := range []*sql.Stmt{s.insFlow, s.updFlow, s.insEvent, s.insAlert, s.insFile, s.updStats, s.updPWStats} {
-		if st != nil {
-			st.Close()
+	var err error
+	if s.w != nil {
+		if s.inTx {
+			s.rollback()
 		}
+		err = s.w.close()
+		s.w = nil
 	}
-	err := s.conn.Close()
+	if cerr := s.conn.Close(); err == nil {
+		err = cerr
+	}
 	if derr := s.db.Close(); err == nil {
 		err = derr
 	}
@@ -717,43 +738,55 @@ func (s *Store) release() error {
 	return nil
 }
 
-// micros is a time as microseconds since the Unix epoch, or NULL for the
+// vMicros is a time as microseconds since the Unix epoch, or NULL for the
 // zero time.
-func micros(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.UnixMicro()
+func vMicros(t time.Time) value {
+	return vNullable(t.UnixMicro(), !t.IsZero())
 }
 
-// u64 converts a counter or id for SQLite's signed 64-bit integers,
-// saturating instead of failing on values past math.MaxInt64.
-func u64(v uint64) int64 {
-	if v > math.MaxInt64 {
-		return math.MaxInt64
-	}
-	return int64(v)
+// vBytes is a text aliasing b: valid while b is not changed, which covers
+// one statement's exec (the values are copied into C memory there).
+func vBytes(b []byte) value {
+	return vText(unsafe.String(unsafe.SliceData(b), len(b)))
+}
+
+// text appends b to the row's scratch buffer and returns it as a text value.
+// Growing scratch leaves earlier values on the old array, which they keep
+// alive.
+func (s *Store) text(start int) value {
+	return vBytes(s.scratch[start:len(s.scratch):len(s.scratch)])
 }
 
 // addr is the address of an endpoint in netip text, or "" if absent.
-func addr(ap netip.AddrPort) string {
+func (s *Store) addr(ap netip.AddrPort) value {
 	if !ap.IsValid() {
-		return ""
+		return vText("")
 	}
-	return ap.Addr().String()
+	start := len(s.scratch)
+	s.scratch = ap.Addr().AppendTo(s.scratch)
+	return s.text(start)
 }
 
 // vlans writes VLAN ids outermost first as a comma-separated list.
-func vlans(v []uint16) string {
-	if len(v) == 0 {
-		return ""
-	}
-	b := make([]byte, 0, 6*len(v))
+func (s *Store) vlans(v []uint16) value {
+	start := len(s.scratch)
 	for i, id := range v {
 		if i > 0 {
-			b = append(b, ',')
+			s.scratch = append(s.scratch, ',')
 		}
-		b = strconv.AppendUint(b, uint64(id), 10)
+		s.scratch = strconv.AppendUint(s.scratch, uint64(id), 10)
 	}
-	return string(b)
+	return s.text(start)
+}
+
+// joined writes strings as a comma-separated list.
+func (s *Store) joined(list []string) value {
+	start := len(s.scratch)
+	for i, e := range list {
+		if i > 0 {
+			s.scratch = append(s.scratch, ',')
+		}
+		s.scratch = append(s.scratch, e...)
+	}
+	return s.text(start)
 }

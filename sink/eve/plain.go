@@ -1,0 +1,308 @@
+package eve
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+)
+
+// The plain values are those protocols put in their Fields and the engine
+// in its stats maps. Each is written here byte for byte as encoding/json
+// writes it (TestAppendValueMatchesJSON, FuzzAppendPlain); any other value
+// goes through encoding/json.
+
+// appendPlain writes v if it is one of the plain types, reporting whether
+// it was; a value inside a map or slice that is not plain goes through
+// encoding/json. The error (ErrValue) is that of a value encoding/json
+// refuses: a NaN or an infinity, here or nested.
+func appendPlain(dst []byte, v any) ([]byte, bool, error) {
+	var err error
+	switch x := v.(type) {
+	case nil:
+		return append(dst, "null"...), true, nil
+	case string:
+		return appendString(dst, x), true, nil
+	case bool:
+		return appendBool(dst, x), true, nil
+	case int:
+		return strconv.AppendInt(dst, int64(x), 10), true, nil
+	case int64:
+		return strconv.AppendInt(dst, x, 10), true, nil
+	case int32:
+		return strconv.AppendInt(dst, int64(x), 10), true, nil
+	case int16:
+		return strconv.AppendInt(dst, int64(x), 10), true, nil
+	case int8:
+		return strconv.AppendInt(dst, int64(x), 10), true, nil
+	case uint:
+		return strconv.AppendUint(dst, uint64(x), 10), true, nil
+	case uint64:
+		return strconv.AppendUint(dst, x, 10), true, nil
+	case uint32:
+		return strconv.AppendUint(dst, uint64(x), 10), true, nil
+	case uint16:
+		return strconv.AppendUint(dst, uint64(x), 10), true, nil
+	case uint8:
+		return strconv.AppendUint(dst, uint64(x), 10), true, nil
+	case float64:
+		dst, err = appendFloat(dst, x, 64)
+		return dst, true, err
+	case float32:
+		dst, err = appendFloat(dst, float64(x), 32)
+		return dst, true, err
+	case []string:
+		if x == nil {
+			return append(dst, "null"...), true, nil
+		}
+		return appendStrings(dst, x), true, nil
+	case []int:
+		return appendInts(dst, x), true, nil
+	case []int64:
+		return appendInts(dst, x), true, nil
+	case []int32:
+		return appendInts(dst, x), true, nil
+	case []uint64:
+		return appendUints(dst, x), true, nil
+	case []uint32:
+		return appendUints(dst, x), true, nil
+	case []uint16:
+		return appendUints(dst, x), true, nil
+	// []uint8 is []byte, which encoding/json writes in base64: not plain.
+	case map[string]string:
+		if x == nil {
+			return append(dst, "null"...), true, nil
+		}
+		return appendStringMap(dst, x), true, nil
+	case map[string]int:
+		return appendIntMap(dst, x), true, nil
+	case map[string]int64:
+		return appendIntMap(dst, x), true, nil
+	case map[string]uint64:
+		return appendUintMap(dst, x), true, nil
+	case map[string]uint32:
+		return appendUintMap(dst, x), true, nil
+	case map[string]bool:
+		if x == nil {
+			return append(dst, "null"...), true, nil
+		}
+		dst = append(dst, '{')
+		var kb [keyBufLen]string
+		for i, k := range sortedKeys(kb[:0], x) {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendString(dst, k)
+			dst = append(dst, ':')
+			dst = appendBool(dst, x[k])
+		}
+		return append(dst, '}'), true, nil
+	case map[string][]string:
+		if x == nil {
+			return append(dst, "null"...), true, nil
+		}
+		dst = append(dst, '{')
+		var kb [keyBufLen]string
+		for i, k := range sortedKeys(kb[:0], x) {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendString(dst, k)
+			dst = append(dst, ':')
+			if ss := x[k]; ss == nil {
+				dst = append(dst, "null"...)
+			} else {
+				dst = appendStrings(dst, ss)
+			}
+		}
+		return append(dst, '}'), true, nil
+	case []map[string]string:
+		if x == nil {
+			return append(dst, "null"...), true, nil
+		}
+		dst = append(dst, '[')
+		for i, m := range x {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			if m == nil {
+				dst = append(dst, "null"...)
+			} else {
+				dst = appendStringMap(dst, m)
+			}
+		}
+		return append(dst, ']'), true, nil
+	case map[string]any:
+		if x == nil {
+			return append(dst, "null"...), true, nil
+		}
+		dst = append(dst, '{')
+		var kb [keyBufLen]string
+		for i, k := range sortedKeys(kb[:0], x) {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendString(dst, k)
+			dst = append(dst, ':')
+			var verr error
+			if dst, verr = appendNested(dst, x[k]); verr != nil && err == nil {
+				err = verr
+			}
+		}
+		return append(dst, '}'), true, err
+	case []any:
+		if x == nil {
+			return append(dst, "null"...), true, nil
+		}
+		dst = append(dst, '[')
+		for i, e := range x {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			var verr error
+			if dst, verr = appendNested(dst, e); verr != nil && err == nil {
+				err = verr
+			}
+		}
+		return append(dst, ']'), true, err
+	case []map[string]any:
+		if x == nil {
+			return append(dst, "null"...), true, nil
+		}
+		dst = append(dst, '[')
+		for i, e := range x {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			var verr error
+			if dst, _, verr = appendPlain(dst, e); verr != nil && err == nil {
+				err = verr
+			}
+		}
+		return append(dst, ']'), true, err
+	}
+	return dst, false, nil
+}
+
+// appendFallback writes a value that is not plain. It is appendJSON; tests
+// replace it to prove which values never reach encoding/json.
+var appendFallback = appendJSON
+
+// appendNested writes a value inside a plain map or slice.
+func appendNested(dst []byte, v any) ([]byte, error) {
+	dst, ok, err := appendPlain(dst, v)
+	if ok {
+		return dst, err
+	}
+	return appendFallback(dst, v)
+}
+
+// appendFloat writes f as encoding/json does: the shortest decimal that
+// reads back as the same float of the given bits (32 or 64), in %f form
+// unless its magnitude is below 1e-6 or at least 1e21, then in %e form with
+// a two-digit negative exponent cut to one ("1e-07" becomes "1e-7"). The
+// cut-offs are compared in the float's own precision. NaN and the
+// infinities have no JSON form: null and ErrValue.
+func appendFloat(dst []byte, f float64, bits int) ([]byte, error) {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return append(dst, "null"...), fmt.Errorf("%w: json: unsupported value: %s",
+			ErrValue, strconv.FormatFloat(f, 'g', -1, bits))
+	}
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 {
+		if bits == 64 && (abs < 1e-6 || abs >= 1e21) ||
+			bits == 32 && (float32(abs) < 1e-6 || float32(abs) >= 1e21) {
+			format = 'e'
+		}
+	}
+	start := len(dst)
+	dst = strconv.AppendFloat(dst, f, format, -1, bits)
+	if format == 'e' {
+		if n := len(dst); n-start >= 4 && dst[n-4] == 'e' && dst[n-3] == '-' && dst[n-2] == '0' {
+			dst[n-2] = dst[n-1]
+			dst = dst[:n-1]
+		}
+	}
+	return dst, nil
+}
+
+// appendStringMap writes a non-nil map of strings, keys sorted.
+func appendStringMap(dst []byte, m map[string]string) []byte {
+	dst = append(dst, '{')
+	var kb [keyBufLen]string
+	for i, k := range sortedKeys(kb[:0], m) {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendString(dst, k)
+		dst = append(dst, ':')
+		dst = appendString(dst, m[k])
+	}
+	return append(dst, '}')
+}
+
+// appendInts writes a slice of signed integers; nil is null.
+func appendInts[T int | int64 | int32](dst []byte, xs []T) []byte {
+	if xs == nil {
+		return append(dst, "null"...)
+	}
+	dst = append(dst, '[')
+	for i, x := range xs {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = strconv.AppendInt(dst, int64(x), 10)
+	}
+	return append(dst, ']')
+}
+
+// appendUints writes a slice of unsigned integers; nil is null.
+func appendUints[T uint64 | uint32 | uint16](dst []byte, xs []T) []byte {
+	if xs == nil {
+		return append(dst, "null"...)
+	}
+	dst = append(dst, '[')
+	for i, x := range xs {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = strconv.AppendUint(dst, uint64(x), 10)
+	}
+	return append(dst, ']')
+}
+
+// appendIntMap writes a map of signed integers, keys sorted; nil is null.
+func appendIntMap[T int | int64](dst []byte, m map[string]T) []byte {
+	if m == nil {
+		return append(dst, "null"...)
+	}
+	dst = append(dst, '{')
+	var kb [keyBufLen]string
+	for i, k := range sortedKeys(kb[:0], m) {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendString(dst, k)
+		dst = append(dst, ':')
+		dst = strconv.AppendInt(dst, int64(m[k]), 10)
+	}
+	return append(dst, '}')
+}
+
+// appendUintMap writes a map of unsigned integers, keys sorted; nil is
+// null.
+func appendUintMap[T uint64 | uint32](dst []byte, m map[string]T) []byte {
+	if m == nil {
+		return append(dst, "null"...)
+	}
+	dst = append(dst, '{')
+	var kb [keyBufLen]string
+	for i, k := range sortedKeys(kb[:0], m) {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendString(dst, k)
+		dst = append(dst, ':')
+		dst = strconv.AppendUint(dst, uint64(m[k]), 10)
+	}
+	return append(dst, '}')
+}
