@@ -1,8 +1,6 @@
 package tls
 
 import (
-	"crypto/sha1"
-	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"fmt"
@@ -215,32 +213,22 @@ func (c *conn) certificate(b []byte) {
 		}
 		return
 	}
-	x, err := x509.ParseCertificate(der)
+	x, err := parseCert(der)
 	if err != nil {
 		c.s.Anomaly("tls_bad_certificate", "certificate: "+err.Error())
 		return
 	}
 	f := map[string]any{
-		"subject":     dn(x.RawSubject),
-		"issuerdn":    dn(x.RawIssuer),
-		"serial":      hexColon(x.SerialNumber.Bytes(), true),
-		"notbefore":   x.NotBefore.UTC().Format("2006-01-02T15:04:05"),
-		"notafter":    x.NotAfter.UTC().Format("2006-01-02T15:04:05"),
-		"fingerprint": fingerprint(der),
+		"subject":     x.subject,
+		"issuerdn":    x.issuer,
+		"serial":      x.serial,
+		"notbefore":   x.notBefore,
+		"notafter":    x.notAfter,
+		"fingerprint": x.fingerprint,
 	}
-	if x.Subject.CommonName != "" {
-		c.names = append(c.names, x.Subject.CommonName)
-	}
-	var sans []string
-	for _, d := range x.DNSNames {
-		if len(sans) == maxSANs {
-			break
-		}
-		sans = append(sans, d)
-		c.names = append(c.names, d)
-	}
-	if len(sans) > 0 {
-		f["subjectaltname"] = sans
+	c.names = append(c.names, x.names...)
+	if len(x.sans) > 0 {
+		f["subjectaltname"] = append([]string(nil), x.sans...)
 	}
 	c.cert = f
 	if !c.haveCH || c.ch.sni == "" {
@@ -378,11 +366,4 @@ func hexColon(b []byte, upper bool) string {
 		out = append(out, digits[x>>4], digits[x&15])
 	}
 	return string(out)
-}
-
-// fingerprint is the SHA-1 of the certificate's DER, as Suricata's
-// tls.fingerprint.
-func fingerprint(der []byte) string {
-	s := sha1.Sum(der)
-	return hexColon(s[:], false)
 }
