@@ -139,6 +139,35 @@ func TestConnectReclassify(t *testing.T) {
 	}
 }
 
+// TestReclassifyKeepsFile: reclassifying restarts the connection state;
+// a tunnel whose last packet is the proxy's answer still writes its flow
+// record (at the end of the input) with the capture file's name.
+func TestReclassifyKeepsFile(t *testing.T) {
+	w := pcaptest.NewWriter()
+	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	c := w.TCP(t0, netip.MustParseAddrPort("10.0.0.1:40000"), netip.MustParseAddrPort("10.0.0.254:3128"))
+	// No handshake and no acknowledgement after the answer: the answer is
+	// the flow's last packet (as in a capture that starts mid-stream).
+	c.Segment(0, pcaptest.PSH|pcaptest.ACK, []byte("CONNECT chat.example:7777 HTTP/1.1\r\nHost: chat.example:7777\r\n\r\n"))
+	c.Segment(1, pcaptest.PSH|pcaptest.ACK, []byte("HTTP/1.1 200 Connection established\r\n\r\n"))
+	recs := analyzeCapture(t, w)
+	flows := 0
+	for _, r := range recs {
+		if r.Type == event.TypeFlow {
+			flows++
+			if r.AppProtoOrig != "httpproxy" {
+				t.Errorf("flow record not reclassified: app_proto_orig %q", r.AppProtoOrig)
+			}
+		}
+		if r.PcapFile != "capture.pcap" {
+			t.Errorf("%s record (seq %d) names file %q", r.Type, r.Seq, r.PcapFile)
+		}
+	}
+	if flows != 1 {
+		t.Fatalf("%d flow records", flows)
+	}
+}
+
 // TestInterrupt: a cancelled run still closes its sinks and reports it.
 func TestInterrupt(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
