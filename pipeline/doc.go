@@ -3,7 +3,10 @@
 // packets by flow hash to workers; each worker owns a flow table, a TCP
 // reassembler, the classifier state and the analyzers of its flows, so
 // analyzers take no locks. Records go to the sinks through one writer
-// goroutine that applies back-pressure and never drops.
+// goroutine that applies back-pressure and never drops. With more than one
+// worker the SQLite sink runs in a goroutine of its own beside the writer,
+// fed copies of the batches and of their EVE lines (async.go); with one
+// worker reading, analysis and output share one goroutine.
 //
 // The writer first passes every record through the correlation stage
 // (correlate.go): the risk stage (alerts and the threat matrix, package
