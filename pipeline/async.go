@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"github.com/peerwatch/peerwatch/event"
+	"github.com/peerwatch/peerwatch/sink/eve"
 )
 
 // With more than one worker, the SQLite sink runs in a goroutine of its own
@@ -23,25 +24,7 @@ const asyncBatches = 3
 // lineBatch is a copy of a batch of records with the EVE line of each.
 type lineBatch struct {
 	recs  []event.Record
-	lines []byte
-	ends  []int // end offset in lines of each record's line
-	next  int   // where encode's forward search starts
-}
-
-// encode appends the line of r, a record of this batch asked for in batch
-// order, or falls back to fallback for anything else.
-func (b *lineBatch) encode(dst []byte, r *event.Record, fallback func([]byte, *event.Record) []byte) []byte {
-	for i := b.next; i < len(b.ends); i++ {
-		if &b.recs[i] == r {
-			b.next = i + 1
-			start := 0
-			if i > 0 {
-				start = b.ends[i-1]
-			}
-			return append(dst, b.lines[start:b.ends[i]]...)
-		}
-	}
-	return fallback(dst, r)
+	lines eve.Lines
 }
 
 // maxKeptBatch bounds the buffers a lineBatch keeps between batches.
@@ -75,7 +58,10 @@ func newAsyncSink(pre func([]byte, *event.Record) []byte, fallback func([]byte, 
 		if a.cur == nil {
 			return fallback(dst, r)
 		}
-		return a.cur.encode(dst, r, fallback)
+		if out, ok := a.cur.lines.Line(dst, r); ok {
+			return out
+		}
+		return fallback(dst, r)
 	})
 	if err != nil {
 		return nil, err
@@ -101,8 +87,9 @@ func (a *asyncSink) run() {
 			a.cur = nil
 		}
 		clear(b.recs)
-		b.recs, b.lines, b.ends, b.next = b.recs[:0], b.lines[:0], b.ends[:0], 0
-		if cap(b.lines) > maxKeptBatch {
+		b.recs = b.recs[:0]
+		b.lines.Reset(nil)
+		if b.lines.Size() > maxKeptBatch {
 			*b = lineBatch{}
 		}
 		a.free <- b
@@ -122,10 +109,10 @@ func (a *asyncSink) Write(recs []event.Record) error {
 	}
 	b := <-a.free
 	b.recs = append(b.recs, recs...)
+	b.lines.Reset(b.recs)
 	if a.pre != nil {
 		for i := range recs {
-			b.lines = a.pre(b.lines, &recs[i])
-			b.ends = append(b.ends, len(b.lines))
+			b.lines.AddFrom(&recs[i], a.pre)
 		}
 	}
 	a.ch <- b

@@ -47,3 +47,56 @@ func TestEncoderReusesBatch(t *testing.T) {
 		t.Errorf("%d lines written, want %d", n, len(recs))
 	}
 }
+
+// TestLines checks Lines directly: a record of the batch is found once,
+// in batch order; a record elsewhere, or one asked for out of order, is
+// not; AddFrom keeps what the other encoder wrote; Reset forgets.
+func TestLines(t *testing.T) {
+	ts := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
+	recs := []event.Record{
+		{Time: ts, FlowID: 1, Type: "flow", Flow: &event.FlowRec{State: "new"}},
+		{Time: ts, FlowID: 2, Type: "flow", Flow: &event.FlowRec{State: "closed"}},
+	}
+	var l Lines
+	l.Reset(recs)
+	for range recs {
+		if _, err := l.Add(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if l.Len() != 2 {
+		t.Fatalf("Len %d", l.Len())
+	}
+	got, ok := l.Line(nil, &recs[1])
+	if want := Append(nil, &recs[1]); !ok || !bytes.Equal(got, want) {
+		t.Errorf("second record: %v %s", ok, got)
+	}
+	if _, ok := l.Line(nil, &recs[0]); ok {
+		t.Error("a record before the last one asked for was found")
+	}
+	copyOf := recs[0]
+	if _, ok := l.Line(nil, &copyOf); ok {
+		t.Error("a record outside the batch was found")
+	}
+
+	// AddFrom: the lines of a copy of the batch, taken from recs.
+	dup := append([]event.Record(nil), recs...)
+	var m Lines
+	m.Reset(dup)
+	for i := range recs {
+		m.AddFrom(&recs[i], Append)
+	}
+	got, ok = m.Line(nil, &dup[0])
+	if want := Append(nil, &recs[0]); !ok || !bytes.Equal(got, want) {
+		t.Errorf("AddFrom line: %v %s", ok, got)
+	}
+	m.Reset(nil)
+	if _, ok := m.Line(nil, &dup[1]); ok || m.Len() != 0 {
+		t.Error("Reset kept lines")
+	}
+	bad := []event.Record{{Time: ts, Type: ""}}
+	m.Reset(bad)
+	if _, err := m.Add(); err == nil || m.Len() != 0 {
+		t.Errorf("a record without a type: %v, %d lines kept", err, m.Len())
+	}
+}

@@ -42,18 +42,6 @@ func appendOmitString(dst []byte, key, s string) []byte {
 	return appendString(dst, s)
 }
 
-// appendStrings writes a non-nil string slice as an array.
-func appendStrings(dst []byte, ss []string) []byte {
-	dst = append(dst, '[')
-	for i, s := range ss {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = appendString(dst, s)
-	}
-	return append(dst, ']')
-}
-
 // appendPeerwatch writes the peerwatch object as encoding/json.Marshal
 // writes *event.Peerwatch (p is not nil).
 func appendPeerwatch(dst []byte, p *event.Peerwatch) []byte {
@@ -70,7 +58,7 @@ func appendPeerwatch(dst []byte, p *event.Peerwatch) []byte {
 	dst = appendOmitString(dst, `,"confidence":`, p.Confidence)
 	if len(p.Evidence) > 0 {
 		dst = append(dst, `,"evidence":`...)
-		dst = appendStrings(dst, p.Evidence)
+		dst = appendStringList(dst, p.Evidence)
 	}
 	if p.Proxy != nil {
 		dst = append(dst, `,"proxy":`...)
@@ -158,7 +146,7 @@ func appendMessage(dst []byte, m *event.MessageInfo) []byte {
 	dst = appendOmitString(dst, `,"from":`, m.From)
 	if len(m.To) > 0 {
 		dst = append(dst, `,"to":`...)
-		dst = appendStrings(dst, m.To)
+		dst = appendStringList(dst, m.To)
 	}
 	dst = append(dst, `,"length":`...)
 	dst = strconv.AppendInt(dst, int64(m.Length), 10)

@@ -51,86 +51,36 @@ func appendPlain(dst []byte, v any) ([]byte, bool, error) {
 		dst, err = appendFloat(dst, float64(x), 32)
 		return dst, true, err
 	case []string:
-		if x == nil {
-			return append(dst, "null"...), true, nil
-		}
-		return appendStrings(dst, x), true, nil
+		return appendList(dst, x, appendString), true, nil
 	case []int:
-		return appendInts(dst, x), true, nil
+		return appendList(dst, x, appendInt), true, nil
 	case []int64:
-		return appendInts(dst, x), true, nil
+		return appendList(dst, x, appendInt), true, nil
 	case []int32:
-		return appendInts(dst, x), true, nil
+		return appendList(dst, x, appendInt), true, nil
 	case []uint64:
-		return appendUints(dst, x), true, nil
+		return appendList(dst, x, appendUint), true, nil
 	case []uint32:
-		return appendUints(dst, x), true, nil
+		return appendList(dst, x, appendUint), true, nil
 	case []uint16:
-		return appendUints(dst, x), true, nil
+		return appendList(dst, x, appendUint), true, nil
 	// []uint8 is []byte, which encoding/json writes in base64: not plain.
 	case map[string]string:
-		if x == nil {
-			return append(dst, "null"...), true, nil
-		}
-		return appendStringMap(dst, x), true, nil
+		return appendObject(dst, x, appendString), true, nil
 	case map[string]int:
-		return appendIntMap(dst, x), true, nil
+		return appendObject(dst, x, appendInt), true, nil
 	case map[string]int64:
-		return appendIntMap(dst, x), true, nil
+		return appendObject(dst, x, appendInt), true, nil
 	case map[string]uint64:
-		return appendUintMap(dst, x), true, nil
+		return appendObject(dst, x, appendUint), true, nil
 	case map[string]uint32:
-		return appendUintMap(dst, x), true, nil
+		return appendObject(dst, x, appendUint), true, nil
 	case map[string]bool:
-		if x == nil {
-			return append(dst, "null"...), true, nil
-		}
-		dst = append(dst, '{')
-		var kb [keyBufLen]string
-		for i, k := range sortedKeys(kb[:0], x) {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = appendString(dst, k)
-			dst = append(dst, ':')
-			dst = appendBool(dst, x[k])
-		}
-		return append(dst, '}'), true, nil
+		return appendObject(dst, x, appendBool), true, nil
 	case map[string][]string:
-		if x == nil {
-			return append(dst, "null"...), true, nil
-		}
-		dst = append(dst, '{')
-		var kb [keyBufLen]string
-		for i, k := range sortedKeys(kb[:0], x) {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = appendString(dst, k)
-			dst = append(dst, ':')
-			if ss := x[k]; ss == nil {
-				dst = append(dst, "null"...)
-			} else {
-				dst = appendStrings(dst, ss)
-			}
-		}
-		return append(dst, '}'), true, nil
+		return appendObject(dst, x, appendStringList), true, nil
 	case []map[string]string:
-		if x == nil {
-			return append(dst, "null"...), true, nil
-		}
-		dst = append(dst, '[')
-		for i, m := range x {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			if m == nil {
-				dst = append(dst, "null"...)
-			} else {
-				dst = appendStringMap(dst, m)
-			}
-		}
-		return append(dst, ']'), true, nil
+		return appendList(dst, x, appendStringObject), true, nil
 	case map[string]any:
 		if x == nil {
 			return append(dst, "null"...), true, nil
@@ -225,23 +175,8 @@ func appendFloat(dst []byte, f float64, bits int) ([]byte, error) {
 	return dst, nil
 }
 
-// appendStringMap writes a non-nil map of strings, keys sorted.
-func appendStringMap(dst []byte, m map[string]string) []byte {
-	dst = append(dst, '{')
-	var kb [keyBufLen]string
-	for i, k := range sortedKeys(kb[:0], m) {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = appendString(dst, k)
-		dst = append(dst, ':')
-		dst = appendString(dst, m[k])
-	}
-	return append(dst, '}')
-}
-
-// appendInts writes a slice of signed integers; nil is null.
-func appendInts[T int | int64 | int32](dst []byte, xs []T) []byte {
+// appendList writes xs as an array of elem's values; nil is null.
+func appendList[T any](dst []byte, xs []T, elem func([]byte, T) []byte) []byte {
 	if xs == nil {
 		return append(dst, "null"...)
 	}
@@ -250,47 +185,14 @@ func appendInts[T int | int64 | int32](dst []byte, xs []T) []byte {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = strconv.AppendInt(dst, int64(x), 10)
+		dst = elem(dst, x)
 	}
 	return append(dst, ']')
 }
 
-// appendUints writes a slice of unsigned integers; nil is null.
-func appendUints[T uint64 | uint32 | uint16](dst []byte, xs []T) []byte {
-	if xs == nil {
-		return append(dst, "null"...)
-	}
-	dst = append(dst, '[')
-	for i, x := range xs {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = strconv.AppendUint(dst, uint64(x), 10)
-	}
-	return append(dst, ']')
-}
-
-// appendIntMap writes a map of signed integers, keys sorted; nil is null.
-func appendIntMap[T int | int64](dst []byte, m map[string]T) []byte {
-	if m == nil {
-		return append(dst, "null"...)
-	}
-	dst = append(dst, '{')
-	var kb [keyBufLen]string
-	for i, k := range sortedKeys(kb[:0], m) {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = appendString(dst, k)
-		dst = append(dst, ':')
-		dst = strconv.AppendInt(dst, int64(m[k]), 10)
-	}
-	return append(dst, '}')
-}
-
-// appendUintMap writes a map of unsigned integers, keys sorted; nil is
+// appendObject writes m as an object of elem's values, keys sorted; nil is
 // null.
-func appendUintMap[T uint64 | uint32](dst []byte, m map[string]T) []byte {
+func appendObject[V any](dst []byte, m map[string]V, elem func([]byte, V) []byte) []byte {
 	if m == nil {
 		return append(dst, "null"...)
 	}
@@ -302,7 +204,22 @@ func appendUintMap[T uint64 | uint32](dst []byte, m map[string]T) []byte {
 		}
 		dst = appendString(dst, k)
 		dst = append(dst, ':')
-		dst = strconv.AppendUint(dst, uint64(m[k]), 10)
+		dst = elem(dst, m[k])
 	}
 	return append(dst, '}')
+}
+
+// Element writers for appendList and appendObject.
+func appendInt[T int | int64 | int32](dst []byte, x T) []byte {
+	return strconv.AppendInt(dst, int64(x), 10)
+}
+
+func appendUint[T uint64 | uint32 | uint16](dst []byte, x T) []byte {
+	return strconv.AppendUint(dst, uint64(x), 10)
+}
+
+func appendStringList(dst []byte, ss []string) []byte { return appendList(dst, ss, appendString) }
+
+func appendStringObject(dst []byte, m map[string]string) []byte {
+	return appendObject(dst, m, appendString)
 }

@@ -26,12 +26,9 @@ type Writer struct {
 	err    error    // first write error; sticky
 	closed bool
 
-	// The last batch and its encoded lines, for Encoder: batch keeps the
-	// records alive, so a pointer into it cannot name another record.
-	batch []event.Record
-	lines []byte // the lines of batch[:len(ends)], without newlines
-	ends  []int  // end offset in lines of each record's line
-	next  int    // where Encoder's forward search starts
+	// The last batch and its lines, for Encoder: it keeps the records
+	// alive, so a pointer into them cannot name another record.
+	last Lines
 }
 
 var _ sink.Sink = (*Writer)(nil)
@@ -66,28 +63,24 @@ func (w *Writer) Write(recs []event.Record) error {
 	if w.err != nil {
 		return w.err
 	}
-	w.batch, w.lines, w.ends, w.next = recs, w.lines[:0], w.ends[:0], 0
+	w.last.Reset(recs)
 	for i := range recs {
-		var err error
-		start := len(w.lines)
-		w.lines, err = encode(w.lines, &recs[i])
+		line, err := w.last.Add()
 		if err != nil {
-			w.lines = w.lines[:start]
 			return fmt.Errorf("eve: record %d of batch: %w", i, err)
 		}
-		w.ends = append(w.ends, len(w.lines))
-		_, err = w.bw.Write(w.lines[start:])
+		_, err = w.bw.Write(line)
 		if err == nil {
 			err = w.bw.WriteByte('\n')
 		}
 		if err != nil {
 			w.err = fmt.Errorf("eve: write: %w", err)
-			w.batch, w.ends = nil, w.ends[:0]
+			w.last = Lines{}
 			return w.err
 		}
 	}
-	if cap(w.lines) > maxBatchBuf {
-		w.batch, w.lines, w.ends = nil, nil, nil
+	if w.last.Size() > maxBatchBuf {
+		w.last = Lines{}
 	}
 	return nil
 }
@@ -102,15 +95,8 @@ const maxBatchBuf = 16 << 20
 // goroutine calling Write.
 func (w *Writer) Encoder() func(dst []byte, r *event.Record) []byte {
 	return func(dst []byte, r *event.Record) []byte {
-		for i := w.next; i < len(w.ends); i++ {
-			if &w.batch[i] == r {
-				w.next = i + 1
-				start := 0
-				if i > 0 {
-					start = w.ends[i-1]
-				}
-				return append(dst, w.lines[start:w.ends[i]]...)
-			}
+		if out, ok := w.last.Line(dst, r); ok {
+			return out
 		}
 		return Append(dst, r)
 	}
@@ -123,7 +109,7 @@ func (w *Writer) Close() error {
 		return ErrClosed
 	}
 	w.closed = true
-	w.batch, w.lines, w.ends = nil, nil, nil
+	w.last = Lines{}
 	err := w.err
 	if err == nil {
 		if ferr := w.bw.Flush(); ferr != nil {
