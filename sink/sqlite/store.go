@@ -631,9 +631,10 @@ func statsJSON(m map[string]any) string {
 	return string(b)
 }
 
-// Close writes the aggregates, finishes the runs row, builds the indexes
-// and closes the database. A read-only Store is only closed. Close after
-// Close returns ErrClosed.
+// Close commits what is pending, writes the aggregates, finishes the runs
+// row and closes the database. A read-only Store is only closed; after a
+// write failure Close only releases the database and returns that failure.
+// Close after Close returns ErrClosed.
 func (s *Store) Close() error {
 	if s.closed {
 		return ErrClosed
