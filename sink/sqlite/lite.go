@@ -29,10 +29,22 @@ type lite struct {
 	tls   *libc.TLS
 	db    uintptr
 	stmts []*liteStmt
-	// out receives the handles sqlite3_open_v2 and sqlite3_prepare_v2
-	// return through a pointer: a field of this heap object, so that its
-	// address stays put while C code writes it.
+	// out is a word of C memory that receives the handles
+	// sqlite3_open_v2 and sqlite3_prepare_v2 return through a pointer.
+	// Go memory must not be handed to the C code as an address: the
+	// runtime's pointer checks (-race, -d=checkptr) reject it.
 	out uintptr
+}
+
+// cBytes returns the n bytes of C memory (modernc's allocator, outside the
+// Go heap) at addr as a slice.
+func cBytes(addr uintptr, n int) []byte {
+	return unsafe.Slice((*byte)(unsafe.Add(nil, addr)), n)
+}
+
+// cWord reads the pointer-sized word of C memory at addr.
+func cWord(addr uintptr) uintptr {
+	return *(*uintptr)(unsafe.Add(nil, addr))
 }
 
 // value is one bound parameter: an integer, a text or NULL.
@@ -84,9 +96,13 @@ func openLite(path string) (*lite, error) {
 		return nil, fmt.Errorf("%w: %v", errLite, err)
 	}
 	defer libc.Xfree(l.tls, name)
-	l.out = 0
-	rc := sqlite3.Xsqlite3_open_v2(l.tls, name, uintptr(unsafe.Pointer(&l.out)), sqlite3.SQLITE_OPEN_READWRITE|sqlite3.SQLITE_OPEN_NOMUTEX, 0)
-	l.db = l.out
+	if l.out = libc.Xmalloc(l.tls, types.Size_t(unsafe.Sizeof(uintptr(0)))); l.out == 0 {
+		l.tls.Close()
+		return nil, fmt.Errorf("%w: out of memory", errLite)
+	}
+	clear(cBytes(l.out, int(unsafe.Sizeof(uintptr(0)))))
+	rc := sqlite3.Xsqlite3_open_v2(l.tls, name, l.out, sqlite3.SQLITE_OPEN_READWRITE|sqlite3.SQLITE_OPEN_NOMUTEX, 0)
+	l.db = cWord(l.out)
 	if rc != sqlite3.SQLITE_OK {
 		err := l.errorf(rc, "open %s", path)
 		l.close()
@@ -145,6 +161,10 @@ func (l *lite) close() error {
 		}
 		l.db = 0
 	}
+	if l.out != 0 {
+		libc.Xfree(l.tls, l.out)
+		l.out = 0
+	}
 	if l.tls != nil {
 		l.tls.Close()
 		l.tls = nil
@@ -169,11 +189,11 @@ func (l *lite) prepare(sql string) (*liteStmt, error) {
 		return nil, fmt.Errorf("%w: %v", errLite, err)
 	}
 	defer libc.Xfree(l.tls, q)
-	l.out = 0
-	if rc := sqlite3.Xsqlite3_prepare_v2(l.tls, l.db, q, -1, uintptr(unsafe.Pointer(&l.out)), 0); rc != sqlite3.SQLITE_OK {
+	clear(cBytes(l.out, int(unsafe.Sizeof(uintptr(0)))))
+	if rc := sqlite3.Xsqlite3_prepare_v2(l.tls, l.db, q, -1, l.out, 0); rc != sqlite3.SQLITE_OK {
 		return nil, l.errorf(rc, "prepare %s", firstWords(sql))
 	}
-	st := &liteStmt{l: l, p: l.out, sql: sql}
+	st := &liteStmt{l: l, p: cWord(l.out), sql: sql}
 	st.n = int(sqlite3.Xsqlite3_bind_parameter_count(l.tls, st.p))
 	l.stmts = append(l.stmts, st)
 	return st, nil
@@ -219,11 +239,7 @@ func (st *liteStmt) exec(vals ...value) error {
 			rc = sqlite3.Xsqlite3_bind_int64(tls, st.p, idx, v.i)
 		case kindText:
 			n := len(v.s)
-			if n > 0 {
-				// Texts live on the Go heap or in static data (see
-				// Store.text), neither of which moves during the copy.
-				libc.Xmemcpy(tls, st.buf+uintptr(off), uintptr(unsafe.Pointer(unsafe.StringData(v.s))), types.Size_t(n))
-			}
+			copy(cBytes(st.buf+uintptr(off), n), v.s)
 			rc = sqlite3.Xsqlite3_bind_text(tls, st.p, idx, st.buf+uintptr(off), int32(n), sqlite3.SQLITE_STATIC)
 			off += n
 		default:
