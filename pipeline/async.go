@@ -50,18 +50,18 @@ type asyncSink struct {
 }
 
 // newAsyncSink starts the goroutine. open builds the inner sink given the
-// encoder it must use for its json column.
-func newAsyncSink(pre func([]byte, *event.Record) []byte, fallback func([]byte, *event.Record) []byte,
+// encoder it must use for its json column: the copied line of a record of
+// the batch being written, else eve.Append.
+func newAsyncSink(pre func([]byte, *event.Record) []byte,
 	open func(encode func([]byte, *event.Record) []byte) (Sink, error)) (*asyncSink, error) {
 	a := &asyncSink{pre: pre, ch: make(chan *lineBatch, asyncBatches), free: make(chan *lineBatch, asyncBatches), done: make(chan struct{})}
 	inner, err := open(func(dst []byte, r *event.Record) []byte {
-		if a.cur == nil {
-			return fallback(dst, r)
+		if a.cur != nil {
+			if out, ok := a.cur.lines.Line(dst, r); ok {
+				return out
+			}
 		}
-		if out, ok := a.cur.lines.Line(dst, r); ok {
-			return out
-		}
-		return fallback(dst, r)
+		return eve.Append(dst, r)
 	})
 	if err != nil {
 		return nil, err

@@ -78,7 +78,7 @@ func (c *conn) reset(gen uint32) {
 	cb0, cb1 := c.cbuf[0][:0], c.cbuf[1][:0]
 	p0, p1 := c.pend[0][:0], c.pend[1][:0]
 	lg := c.clog[:0]
-	*c = conn{gen: gen, file: c.file} // a flow reclassified mid-stream keeps its file
+	*c = conn{gen: gen}
 	c.cbuf[0], c.cbuf[1] = cb0, cb1
 	c.pend[0], c.pend[1] = p0, p1
 	c.clog = lg

@@ -76,7 +76,7 @@ func OpenOutput(cfg config.Config, o OutputOptions) ([]Sink, error) {
 			st, err = open(encode)
 		} else {
 			// Several workers: the database is written beside them (async.go).
-			st, err = newAsyncSink(cached, eve.Append, open)
+			st, err = newAsyncSink(cached, open)
 		}
 		if err != nil {
 			for _, s := range sinks {

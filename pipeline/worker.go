@@ -506,11 +506,12 @@ func (w *worker) afterFeed(f *flow.Flow, c *conn, dir flow.Dir, buf []byte) {
 	carrier := c.spec.Name
 	proxy := &event.Proxy{Kind: carrier, Addr: f.Resp.String(), Target: c.target}
 	service, product, conf, ev := c.service, c.product, c.conf, c.ev
-	gen, seq, cid := c.gen, c.seq, c.cid
+	gen, seq, cid, file := c.gen, c.seq, c.cid, c.file
 	c.reset(gen)
 	// The flow's record sequence goes on: inner records follow the
-	// carrier's.
-	c.seq, c.cid = seq, cid
+	// carrier's. It keeps its capture file too, for records written at its
+	// end when no packet follows.
+	c.seq, c.cid, c.file = seq, cid, file
 	c.origApp, c.proxy = carrier, proxy
 	// The carrier's parse evidence says nothing about the inner protocol; a
 	// hostname label (DNS, SNI) for the endpoint still holds.
