@@ -67,7 +67,8 @@ func NewSession(h Host, spec *Spec, expected *Expectation) *Session {
 // Flow returns the flow, read-only.
 func (s *Session) Flow() *flow.Flow { return s.host.Flow() }
 
-// Spec returns the analyzer's registration.
+// Spec returns the analyzer's registration. Every session of the protocol
+// (on every worker) shares it: read it, never change it.
 func (s *Session) Spec() *Spec { return s.spec }
 
 // Expected returns the expectation this flow matched, or nil.

@@ -29,8 +29,8 @@ func (w *worker) embed(h *host, proto, key string) analyzer.Stream {
 	if !h.live() {
 		return nopStream{}
 	}
-	spec, ok := analyzer.Lookup(proto)
-	if !ok {
+	spec := w.r.specs[proto]
+	if spec == nil {
 		h.w.anomaly(h.f, h.c, "embed_unknown_protocol", proto)
 		return nopStream{}
 	}
@@ -41,8 +41,8 @@ func (w *worker) embed(h *host, proto, key string) analyzer.Stream {
 			h.w.anomaly(h.f, h.c, "embed_limit", "too many embedded sessions")
 			return nopStream{}
 		}
-		e = &embedded{w: w, key: k, spec: &spec, f: h.f}
-		e.c.spec = &spec
+		e = &embedded{w: w, key: k, spec: spec, f: h.f}
+		e.c.spec = spec
 		e.c.origApp = h.c.spec.Name
 		e.c.service = spec.Service
 		if len(spec.Products) > 0 {
@@ -52,7 +52,7 @@ func (w *worker) embed(h *host, proto, key string) analyzer.Stream {
 		eh := &host{w: w, f: h.f, c: &e.c, gen: 0}
 		e.c.host = eh
 		e.c.state = stAnalyze
-		e.an = spec.New(analyzer.NewSession(eh, &spec, nil))
+		e.an = spec.New(analyzer.NewSession(eh, spec, nil))
 		e.c.an = e.an
 		w.embeds[k] = e
 	}

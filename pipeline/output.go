@@ -65,7 +65,10 @@ func OpenOutput(cfg config.Config, o OutputOptions) ([]Sink, error) {
 		open := func(encode func([]byte, *event.Record) []byte) (Sink, error) {
 			return sqlite.Open(dbPath, sqlite.Options{AllFlows: cfg.Output.AllFlows, HomeNet: home, Encode: encode,
 				CommitRecords: 32768, CommitInterval: 2 * time.Second,
-				Run: sqlite.RunInfo{Started: time.Now(), Args: o.Args, Version: o.Version, Files: o.Files}})
+				// The database is an output of this run, re-created from
+				// the capture: no fsync (about a second of waiting on x45).
+				NoSync: true,
+				Run:    sqlite.RunInfo{Started: time.Now(), Args: o.Args, Version: o.Version, Files: o.Files}})
 		}
 		var st Sink
 		if cfg.Workers == 1 {

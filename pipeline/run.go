@@ -50,7 +50,13 @@ type Options struct {
 
 // run is the state shared by the reader and the workers of one Run.
 type run struct {
-	engine     *classify.Engine
+	engine *classify.Engine
+	// specs are the registered analyzers by name and entrySpecs the same
+	// by the engine's entry index, copied when the run starts: the workers
+	// read them without the registry's lock and attach flows to them
+	// without a copy each.
+	specs      map[string]*analyzer.Spec
+	entrySpecs []*analyzer.Spec
 	flowCfg    flow.Config
 	streamCfg  reassembly.Config
 	expect     *analyzer.Expectations
@@ -247,6 +253,14 @@ func newRun(cfg config.Config, key []byte) *run {
 		nworkers:   cfg.Workers,
 		maxClsPkts: cfg.Classifier.MaxPackets,
 		maxAnBuf:   cfg.Stream.MaxAnalyzerBuffer,
+	}
+	all := analyzer.All()
+	r.specs = make(map[string]*analyzer.Spec, len(all))
+	for i := range all {
+		r.specs[all[i].Name] = &all[i]
+	}
+	for _, e := range r.engine.Entries() {
+		r.entrySpecs = append(r.entrySpecs, r.specs[e.Name])
 	}
 	return r
 }

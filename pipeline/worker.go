@@ -31,6 +31,7 @@ type worker struct {
 	emit func([]event.Record) []event.Record // hands a batch of records to the writer, returns an empty one
 
 	embeds map[string]*embedded
+	cin    classify.Input // the classifier's input, reused (see classify)
 
 	_        [64]byte      // progress is read by the other workers: its own cache line
 	progress atomic.Uint64 // every packet of this shard with a lower index is done
@@ -134,15 +135,17 @@ func (w *worker) startFlow(f *flow.Flow) {
 		c.portHint = i + 1
 	}
 	if x, ok := w.matchExpect(f); ok {
-		spec, found := analyzer.Lookup(x.Proto)
-		if found && spec.Transport&transportOf(f) != 0 {
+		spec := w.r.specs[x.Proto]
+		if spec != nil && spec.Transport&transportOf(f) != 0 {
 			conf, ev := flow.Expected, flow.EvExpectation
 			if x.Hostname {
 				conf = flow.Hostname
 				ev = flow.EvDNS
 			}
 			w.st.expectedFlows++
-			w.attach(f, c, &spec, conf, ev, &x)
+			xp := new(analyzer.Expectation) // only a match escapes, not every new flow's lookup
+			*xp = x
+			w.attach(f, c, spec, conf, ev, xp)
 			return
 		} else if x.Hostname && x.Service != "" {
 			// A DNS answer labels the flow's service but the payload
@@ -265,12 +268,16 @@ func (w *worker) classify(f *flow.Flow, c *conn, dir flow.Dir, data []byte, gap 
 	if !udp {
 		other = c.cbuf[dir.Other()][c.cstart[dir.Other()]:]
 	}
-	in := classify.Input{Dir: dir, Data: input, Other: other, MidStream: f.MidStream || c.mid[dir], UDP: udp, Orig: f.Orig, Resp: f.Resp}
-	v := eng.Classify(&c.cls, &in)
+	// The worker's own Input: a local one escapes to the heap through the
+	// probes' interface calls. Nothing reads it after Classify, so the
+	// classify nested in a replay below may overwrite it.
+	in := &w.cin
+	*in = classify.Input{Dir: dir, Data: input, Other: other, MidStream: f.MidStream || c.mid[dir], UDP: udp, Orig: f.Orig, Resp: f.Resp}
+	v := eng.Classify(&c.cls, in)
+	*in = classify.Input{} // drop the references to this flow's bytes
 	if v.Done && v.Entry >= 0 {
-		spec, ok := analyzer.Lookup(eng.Entries()[v.Entry].Name)
-		if ok {
-			w.attach(f, c, &spec, v.Confidence, v.Evidence, nil)
+		if spec := w.r.entrySpecs[v.Entry]; spec != nil {
+			w.attach(f, c, spec, v.Confidence, v.Evidence, nil)
 			w.replay(f, c, data)
 			return
 		}
@@ -329,6 +336,18 @@ func (w *worker) replay(f *flow.Flow, c *conn, cur []byte) {
 			}
 		}
 	}
+	// The replayed bytes are spent (analyzers keep no data past Feed):
+	// the connection keeps the buffers for the flows that later take its
+	// slot, unless a reclassification during the replay took new ones.
+	for d := range bufs {
+		if c.cbuf[d] == nil {
+			c.cbuf[d] = bufs[d][:0]
+		}
+	}
+	if c.clog == nil {
+		c.clog = log[:0]
+	}
+	c.release()
 }
 
 func (w *worker) feedGapOnly(f *flow.Flow, c *conn, dir flow.Dir, gap int) {

@@ -42,6 +42,7 @@ type analyzeCmd struct {
 	Timeout           time.Duration `hidden:"" help:"Stop after this long (tests)."`
 	CPUProfile        string        `hidden:"" name:"cpuprofile" type:"path" help:"Write a CPU profile of the run here (benchmarks)."`
 	MemProfile        string        `hidden:"" name:"memprofile" type:"path" help:"Write a heap profile at the end of the run here (benchmarks)."`
+	Trace             string        `hidden:"" name:"trace" type:"path" help:"Write a runtime execution trace of the run here (benchmarks; go tool trace)."`
 }
 
 func (analyzeCmd) Help() string {
@@ -140,7 +141,7 @@ func (a *analyzeCmd) Run() error {
 		bar = newProgress(a.Files)
 		opts.Progress = bar.update
 	}
-	stopProf, err := startProfiles(a.CPUProfile, a.MemProfile)
+	stopProf, err := startProfiles(a.CPUProfile, a.MemProfile, a.Trace)
 	if err != nil {
 		return err
 	}

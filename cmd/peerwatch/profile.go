@@ -5,12 +5,26 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 )
 
-// startProfiles starts a CPU profile into cpu (if set) and returns the
-// function that stops it and writes a heap profile into mem (if set).
-func startProfiles(cpu, mem string) (func(), error) {
-	var cf *os.File
+// startProfiles starts a CPU profile into cpu and an execution trace into
+// tr (each if set) and returns the function that stops them and writes a
+// heap profile into mem (if set). The trace is for blocking between
+// goroutines: go tool trace -pprof=sync FILE.
+func startProfiles(cpu, mem, tr string) (func(), error) {
+	var cf, tf *os.File
+	if tr != "" {
+		f, err := os.Create(tr)
+		if err != nil {
+			return nil, fmt.Errorf("peerwatch: trace: %w", err)
+		}
+		if err := trace.Start(f); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("peerwatch: trace: %w", err)
+		}
+		tf = f
+	}
 	if cpu != "" {
 		f, err := os.Create(cpu)
 		if err != nil {
@@ -18,6 +32,10 @@ func startProfiles(cpu, mem string) (func(), error) {
 		}
 		if err := pprof.StartCPUProfile(f); err != nil {
 			f.Close()
+			if tf != nil {
+				trace.Stop()
+				tf.Close()
+			}
 			return nil, fmt.Errorf("peerwatch: cpu profile: %w", err)
 		}
 		cf = f
@@ -26,6 +44,10 @@ func startProfiles(cpu, mem string) (func(), error) {
 		if cf != nil {
 			pprof.StopCPUProfile()
 			cf.Close()
+		}
+		if tf != nil {
+			trace.Stop()
+			tf.Close()
 		}
 		if mem != "" {
 			f, err := os.Create(mem)

@@ -76,8 +76,12 @@ type conn struct {
 	s        *analyzer.Session
 	hdrs     []httpwire.Header
 	side     [2]side
-	pending  [maxPending]txn
-	head, n  int // ring of pending requests: first index and count
+	// pending is a ring of the requests still waiting for their
+	// response: first index head, count n. It starts empty and doubles up
+	// to maxPending, so a connection with one request at a time holds two
+	// slots, not 32.
+	pending  []txn
+	head, n  int
 	cur      answer
 	switched bool // Reclassify was called: no more parsing
 	nextID   uint32
@@ -170,8 +174,7 @@ func (c *conn) request(b []byte) (int, error) {
 			c.s.Anomaly("http_msn_gateway_session_id", "malformed SessionID in the request URL")
 		}
 	}
-	c.pending[(c.head+c.n)%maxPending] = t
-	c.n++
+	c.push(t)
 	c.gwRequest(&t)
 	c.checkFraming(flow.Orig, req.Headers)
 	length, chunked := req.Framing()
@@ -270,6 +273,20 @@ func (c *conn) bodyDone(dir flow.Dir) {
 	c.finish(flow.Resp, sd.body.Decoded())
 }
 
+// push appends t to the ring of pending requests, which must hold fewer
+// than maxPending.
+func (c *conn) push(t txn) {
+	if c.n == len(c.pending) {
+		grown := make([]txn, min(max(2, 2*len(c.pending)), maxPending))
+		for i := 0; i < c.n; i++ {
+			grown[i] = c.pending[(c.head+i)%len(c.pending)]
+		}
+		c.pending, c.head = grown, 0
+	}
+	c.pending[(c.head+c.n)%len(c.pending)] = t
+	c.n++
+}
+
 // finish emits the record of the current response and retires its request.
 func (c *conn) finish(dir flow.Dir, length int64) {
 	a := c.cur
@@ -277,7 +294,7 @@ func (c *conn) finish(dir flow.Dir, length int64) {
 	c.gwFinish()
 	if a.hasReq {
 		c.pending[c.head] = txn{}
-		c.head = (c.head + 1) % maxPending
+		c.head = (c.head + 1) % len(c.pending)
 		c.n--
 		if (a.req.connect || a.req.upgrade) && c.side[flow.Orig].state == stWait {
 			c.side[flow.Orig].state = stHead
@@ -364,7 +381,7 @@ func (c *conn) End(flow.EndReason) {
 	}
 	var gwReq *txn
 	for i := 0; i < c.n; i++ {
-		if t := &c.pending[(c.head+i)%maxPending]; t.gw {
+		if t := &c.pending[(c.head+i)%len(c.pending)]; t.gw {
 			gwReq = t
 			break
 		}
@@ -372,7 +389,7 @@ func (c *conn) End(flow.EndReason) {
 	c.gwEnd(gwReq)
 	for ; c.n > 0; c.n-- {
 		c.emit(flow.Orig, &c.pending[c.head], nil, 0)
-		c.head = (c.head + 1) % maxPending
+		c.head = (c.head + 1) % len(c.pending)
 	}
 }
 

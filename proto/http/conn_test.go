@@ -427,3 +427,42 @@ func FuzzConnFeed(f *testing.F) {
 		}
 	})
 }
+
+// TestPendingRing pipelines requests so that the ring of pending requests
+// wraps around and then grows while its first entry is not at index 0:
+// every response must still pair with its own request, in order, and the
+// unanswered one is written at the end.
+func TestPendingRing(t *testing.T) {
+	get := func(from, to int) string {
+		var b strings.Builder
+		for i := from; i <= to; i++ {
+			fmt.Fprintf(&b, "GET /%d HTTP/1.1\r\n\r\n", i)
+		}
+		return b.String()
+	}
+	ok := "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+	steps := []step{
+		{flow.Orig, get(1, 3)},             // ring grows 0 → 2 → 4
+		{flow.Resp, ok},                    // /1 answered: the first entry moves to index 1
+		{flow.Orig, get(4, 7)},             // /5 wraps to index 0, /6 grows the ring to 8
+		{flow.Resp, strings.Repeat(ok, 5)}, // /2 to /6
+	}
+	var want []event.Event
+	for i := 1; i <= 6; i++ {
+		want = append(want, detected(flow.Resp, f{"url": fmt.Sprintf("/%d", i), "http_method": "GET", "protocol": "HTTP/1.1", "status": 200, "length": int64(0)}))
+	}
+	want = append(want, detected(flow.Orig, f{"url": "/7", "http_method": "GET", "protocol": "HTTP/1.1"}))
+	check := func(label string, r result) {
+		t.Helper()
+		if r.err != nil {
+			t.Fatalf("%s: %v", label, r.err)
+		}
+		if !reflect.DeepEqual(r.events, want) {
+			t.Fatalf("%s: events\n got %s\nwant %s", label, dump(r.events), dump(want))
+		}
+	}
+	check("whole", replay(t, steps))
+	for i, s := range splits(steps) {
+		check(fmt.Sprintf("split %d", i), replay(t, s))
+	}
+}

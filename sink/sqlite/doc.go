@@ -14,7 +14,9 @@
 // and alert records are always stored, with the whole record kept as JSON so
 // nothing is lost; the stats records go into the runs row.
 //
-// The database runs in WAL mode with synchronous=NORMAL; Writes are
+// The database runs in WAL mode with synchronous=NORMAL, or OFF with
+// Options.NoSync (analyze: its database is re-created from the capture, and
+// the syncs at checkpoints were seconds of wall time); Writes are
 // grouped into transactions over statements prepared once, on a write
 // connection that binds values through SQLite's C API without database/sql
 // (lite.go). The secondary indexes exist from Open on and grow with the

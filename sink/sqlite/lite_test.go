@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // TestLiteRoundTrip writes values through the C-API connection and reads
@@ -150,5 +152,42 @@ func TestLiteExecAllocs(t *testing.T) {
 	}
 	if err := l.exec(`COMMIT`); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestNoSync checks Options.NoSync on both connections of a writer:
+// synchronous is OFF (0) with it and NORMAL (1) without. A connection
+// left at SQLite's default (FULL, 2) would sync at every commit.
+func TestNoSync(t *testing.T) {
+	for _, noSync := range []bool{false, true} {
+		s, err := Open(filepath.Join(t.TempDir(), "s.db"), Options{NoSync: noSync})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := int64(1)
+		if noSync {
+			want = 0
+		}
+		var got int64
+		if err := s.conn.QueryRowContext(context.Background(), `PRAGMA synchronous`).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("NoSync %v: database/sql connection synchronous = %d, want %d", noSync, got, want)
+		}
+		st, err := s.w.prepare(`PRAGMA synchronous`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rc := sqlite3.Xsqlite3_step(s.w.tls, st.p); rc != sqlite3.SQLITE_ROW {
+			t.Fatalf("PRAGMA synchronous on the write connection: step returned %d", rc)
+		}
+		if got := sqlite3.Xsqlite3_column_int64(s.w.tls, st.p, 0); got != want {
+			t.Errorf("NoSync %v: write connection synchronous = %d, want %d", noSync, got, want)
+		}
+		sqlite3.Xsqlite3_reset(s.w.tls, st.p)
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"unsafe"
 
 	"github.com/peerwatch/peerwatch/event"
+	"github.com/peerwatch/peerwatch/sink/eve"
 
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
 )
@@ -69,6 +70,14 @@ type Options struct {
 	// Write). 0: every Write commits. CommitInterval 0: no time limit.
 	CommitRecords  int
 	CommitInterval time.Duration
+
+	// NoSync turns fsync off (PRAGMA synchronous = OFF) for a database
+	// that is re-created from its input when lost, as analyze's is. In WAL
+	// mode the database still survives the process dying at any point; an
+	// operating-system crash or power loss before the kernel has written
+	// it back may damage it. The default (synchronous = NORMAL) syncs at
+	// each checkpoint; on a large run those waits are seconds of wall time.
+	NoSync bool
 }
 
 // Store is an SQLite database of peerwatch records. A Store from Open
@@ -107,6 +116,7 @@ type Store struct {
 	failed error // the first write failure; sticky
 
 	buf         []byte // Encode output, reused
+	meta        []byte // alert metadata text, reused
 	first, last time.Time
 	n           struct{ records, flowsSeen, flowsStored, events, alerts, files uint64 }
 }
@@ -142,8 +152,8 @@ func connect(ctx context.Context, path, query string) (*sql.DB, *sql.Conn, error
 }
 
 // Open creates or opens the database at path for writing, brings its schema
-// up to SchemaVersion, switches it to WAL with synchronous=NORMAL and
-// inserts the runs row for this run.
+// up to SchemaVersion, switches it to WAL with synchronous=NORMAL (OFF
+// with NoSync) and inserts the runs row for this run.
 func Open(path string, opt Options) (*Store, error) {
 	return open(path, opt, len(migrations))
 }
@@ -184,10 +194,10 @@ func (s *Store) init(ctx context.Context, path string, target int) error {
 		return fmt.Errorf("sqlite: set WAL: journal mode is %q", mode)
 	}
 	// NORMAL: a commit in WAL mode is not synced, a checkpoint is; a crash
-	// loses at most the last batches, never the database. The page cache
-	// (32 MiB, negative means KiB) keeps index building in Close in memory.
-	// Sorting for the indexes built in Close stays in memory too.
-	for _, p := range []string{`PRAGMA synchronous = NORMAL`, `PRAGMA cache_size = -32768`, `PRAGMA temp_store = MEMORY`} {
+	// loses at most the last batches, never the database. OFF (NoSync)
+	// syncs nothing. The page cache is 32 MiB (negative means KiB); temporary
+	// B-trees stay in memory.
+	for _, p := range []string{s.syncPragma(), `PRAGMA cache_size = -32768`, `PRAGMA temp_store = MEMORY`} {
 		if _, err := s.conn.ExecContext(ctx, p); err != nil {
 			return fmt.Errorf("sqlite: %s: %w", p, err)
 		}
@@ -250,6 +260,14 @@ const flowColumns = `start_us, end_us, age, src_ip, src_port, dst_ip, dst_port, 
 	alerted, interim, community_id, local_side, proxy_kind, proxy_addr, proxy_target,
 	pcap_cnt, pcap_file, evasion`
 
+// syncPragma is the synchronous setting of both connections (see NoSync).
+func (s *Store) syncPragma() string {
+	if s.opt.NoSync {
+		return `PRAGMA synchronous = OFF`
+	}
+	return `PRAGMA synchronous = NORMAL`
+}
+
 // prepare opens the write connection and compiles the statements Write
 // uses.
 func (s *Store) prepare(path string) error {
@@ -259,7 +277,7 @@ func (s *Store) prepare(path string) error {
 	}
 	s.w = w
 	// Per-connection settings, as on the database/sql connection: see init.
-	if err := w.exec(`PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY`); err != nil {
+	if err := w.exec(s.syncPragma() + `; PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY`); err != nil {
 		return err
 	}
 	q := []struct {
@@ -479,6 +497,18 @@ func (s *Store) writeOne(r *event.Record) error {
 	return s.writeEvent(r)
 }
 
+// appendMetadata appends the alerts.metadata text of m: what json.Marshal
+// writes (an empty map is {}, a nil list null), without its reflection.
+func appendMetadata(dst []byte, m map[string][]string) []byte {
+	for _, v := range m {
+		if v == nil {
+			b, _ := json.Marshal(m) // map[string][]string always marshals
+			return append(dst, b...)
+		}
+	}
+	return eve.AppendMetadata(dst, m)
+}
+
 // writeFlow inserts a flow row, or replaces the interim row of the same
 // flow. A flow that is not stored gets no row.
 func (s *Store) writeFlow(r *event.Record) error {
@@ -571,14 +601,10 @@ func (s *Store) writeEvent(r *event.Record) error {
 	}
 	id := s.w.lastID()
 	if a := r.Alert; a != nil {
-		meta := "{}"
-		if len(a.Metadata) > 0 {
-			b, _ := json.Marshal(a.Metadata) // map[string][]string always marshals
-			meta = string(b)
-		}
+		s.meta = appendMetadata(s.meta[:0], a.Metadata)
 		s.vals = append(s.vals[:0], vInt(id), vInt(s.runID), vU64(r.FlowID), vMicros(r.Time),
 			vText(a.Action), vInt(int64(a.GID)), vInt(int64(a.SignatureID)), vInt(int64(a.Rev)), vText(a.Signature), vText(a.Category),
-			vInt(int64(a.Severity)), vText(meta), vText(pw.Service), src, dst, side)
+			vInt(int64(a.Severity)), vBytes(s.meta), vText(pw.Service), src, dst, side)
 		if err := s.insAlert.exec(s.vals...); err != nil {
 			return fmt.Errorf("%w (insert alert)", err)
 		}

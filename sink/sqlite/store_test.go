@@ -653,3 +653,27 @@ func BenchmarkWrite(b *testing.B) {
 		})
 	}
 }
+
+// TestAppendMetadata checks the alerts.metadata text against json.Marshal,
+// which wrote it before: nil and empty maps, nil and empty lists, keys
+// that sort, texts that need escaping.
+func TestAppendMetadata(t *testing.T) {
+	for _, m := range []map[string][]string{
+		nil,
+		{},
+		{"b": {"x"}, "a": {"1", "2"}, "A": {}},
+		{"nil": nil, "k": {"v"}},
+		{"esc": {"<script>&\"\\\u2028\x01", "é", "\xff"}},
+	} {
+		want, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m == nil {
+			want = []byte("{}") // the column is NOT NULL: an alert without metadata has {}
+		}
+		if got := appendMetadata(nil, m); string(got) != string(want) {
+			t.Errorf("%v: got %s, want %s", m, got, want)
+		}
+	}
+}
