@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -301,5 +303,30 @@ func TestProcField(t *testing.T) {
 		if got := procField(info, tc.key); got != tc.want {
 			t.Errorf("procField(%q) = %q, want %q", tc.key, got, tc.want)
 		}
+	}
+}
+
+// TestSettle: the output directory a tool's -o names is gone before its
+// next run; a tool without -o keeps everything.
+func TestSettle(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(out, "eve.json"), []byte("{}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := settle(tool{"ndpiReader", []string{"ndpiReader", "-i", "x.pcap", "-q"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(out); err != nil {
+		t.Fatalf("a tool without -o removed %s: %v", out, err)
+	}
+	if err := settle(tool{"pw", []string{"peerwatch", "analyze", "-o", out, "x.pcap"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Fatalf("%s still there after settle: %v", out, err)
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -191,6 +192,9 @@ func benchCorpus(w io.Writer, o options, n int, pw, mk, goTool string) error {
 	results := make([]result, len(tools))
 	for r := 0; r < o.runs; r++ {
 		for i, t := range tools {
+			if err := settle(t); err != nil {
+				return err
+			}
 			u, err := timeRun(o.workdir, t, n, r)
 			if err != nil {
 				return err
@@ -261,6 +265,23 @@ func toolNames(ts []tool) string {
 		s = append(s, t.name)
 	}
 	return strings.Join(s, ", ")
+}
+
+// settle prepares the disk for a timed run, outside its timing: it
+// removes the output directory a previous run of t left (its -o) and
+// flushes every dirty page to disk. Otherwise a run shares the disk with
+// the write-back of the gigabyte the run before it wrote, and pays for
+// unlinking it.
+func settle(t tool) error {
+	for i, a := range t.args {
+		if a == "-o" && i+1 < len(t.args) {
+			if err := os.RemoveAll(t.args[i+1]); err != nil {
+				return err
+			}
+		}
+	}
+	syscall.Sync()
+	return nil
 }
 
 // timeRun runs one tool under /usr/bin/time -v.

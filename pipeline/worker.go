@@ -32,6 +32,7 @@ type worker struct {
 
 	embeds map[string]*embedded
 	cin    classify.Input // the classifier's input, reused (see classify)
+	spare  [][]byte       // classification buffers for reuse (spareBuf)
 
 	_        [64]byte      // progress is read by the other workers: its own cache line
 	progress atomic.Uint64 // every packet of this shard with a lower index is done
@@ -50,7 +51,7 @@ type workerStats struct {
 }
 
 func newWorker(id int, r *run, emit func([]event.Record) []event.Record) *worker {
-	w := &worker{id: id, r: r, emit: emit, embeds: map[string]*embedded{}}
+	w := &worker{id: id, r: r, emit: emit, embeds: map[string]*embedded{}, spare: make([][]byte, 0, spareBufs)}
 	w.waits, w.wake = make([]atomic.Uint64, r.nworkers), make(chan struct{}, 1)
 	w.vol = volume{window: int64(r.volWindow), gen: 1, sums: map[volKey]*int64{}}
 	fc := r.flowCfg
@@ -240,6 +241,9 @@ func (w *worker) classify(f *flow.Flow, c *conn, dir flow.Dir, data []byte, gap 
 		c.cstart[dir] = len(c.cbuf[dir])
 		c.mid[dir] = true
 	}
+	if c.cbuf[dir] == nil {
+		c.cbuf[dir] = w.spareBuf()
+	}
 	var input []byte
 	stored := 0
 	if udp {
@@ -336,18 +340,35 @@ func (w *worker) replay(f *flow.Flow, c *conn, cur []byte) {
 			}
 		}
 	}
-	// The replayed bytes are spent (analyzers keep no data past Feed):
-	// the connection keeps the buffers for the flows that later take its
-	// slot, unless a reclassification during the replay took new ones.
-	for d := range bufs {
-		if c.cbuf[d] == nil {
-			c.cbuf[d] = bufs[d][:0]
-		}
+	// The replayed bytes are spent (analyzers keep no data past Feed): the
+	// buffers go to the worker's spares for the next flows to classify.
+	for _, b := range bufs {
+		w.keepBuf(b)
 	}
-	if c.clog == nil {
-		c.clog = log[:0]
+}
+
+// spareBufs bounds the classification buffers a worker keeps for reuse
+// (each at most 8 KiB): enough for the flows that start between two
+// replays, without holding a buffer per connection slot.
+const spareBufs = 64
+
+// spareBuf returns an empty buffer from the spares, or nil.
+func (w *worker) spareBuf() []byte {
+	n := len(w.spare)
+	if n == 0 {
+		return nil
 	}
-	c.release()
+	b := w.spare[n-1]
+	w.spare[n-1] = nil
+	w.spare = w.spare[:n-1]
+	return b
+}
+
+// keepBuf adds b to the spares if it is small and there is room.
+func (w *worker) keepBuf(b []byte) {
+	if cap(b) > 0 && cap(b) <= 8<<10 && len(w.spare) < spareBufs {
+		w.spare = append(w.spare, b[:0])
+	}
 }
 
 func (w *worker) feedGapOnly(f *flow.Flow, c *conn, dir flow.Dir, gap int) {
