@@ -105,6 +105,12 @@ func probeGIV(d []byte, dir flow.Dir) classify.Result {
 func probeRunAt(d []byte) classify.Result {
 	need := false
 	for off := 0; off < min(len(d), probeScan); off++ {
+		// runAt's first descriptor needs a known type at byte 16: where
+		// there is none it is a NoMatch, which a table lookup says
+		// without parsing.
+		if off+16 >= len(d) || !probeType[d[off+16]] {
+			continue
+		}
 		switch runAt(d[off:]) {
 		case classify.Match:
 			return classify.Match
@@ -120,6 +126,14 @@ func probeRunAt(d []byte) classify.Result {
 	}
 	return classify.NoMatch
 }
+
+// probeType holds the payload types runAt accepts for a descriptor.
+var probeType = func() (t [256]bool) {
+	for i := range t {
+		t[i] = typeName(byte(i)) != "" && byte(i) != typeMojito
+	}
+	return t
+}()
 
 // runAt checks for probeRun chained plausible descriptors at the start of d.
 func runAt(d []byte) classify.Result {

@@ -1,6 +1,7 @@
 package gnutella
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/peerwatch/peerwatch/analyzer"
@@ -94,4 +95,61 @@ func FuzzConnFeed(f *testing.F) {
 		c.Feed(dir, data)
 		c.(analyzer.Ender).End(flow.EndClosed)
 	})
+}
+
+// probeRunAtRef is probeRunAt without the type table: runAt at every
+// offset. The table must never change a result.
+func probeRunAtRef(d []byte) classify.Result {
+	need := false
+	for off := 0; off < min(len(d), probeScan); off++ {
+		switch runAt(d[off:]) {
+		case classify.Match:
+			return classify.Match
+		case classify.NeedMore:
+			need = true
+		}
+	}
+	if need || len(d) < probeScan {
+		if len(d) >= probeMax {
+			return classify.NoMatch
+		}
+		return classify.NeedMore
+	}
+	return classify.NoMatch
+}
+
+func FuzzProbeRunAt(f *testing.F) {
+	ping := desc(1, typePing, 7, 0, nil)
+	f.Add(append(append(append([]byte("xx"), ping...), ping...), ping...))
+	f.Add(append([]byte("junk"), ping[:20]...))
+	f.Add(session[3].data)
+	f.Fuzz(func(t *testing.T, d []byte) {
+		if got, want := probeRunAt(d), probeRunAtRef(d); got != want {
+			t.Fatalf("probeRunAt = %v, runAt at every offset = %v", got, want)
+		}
+	})
+}
+
+// TestProbeRunAtTable runs FuzzProbeRunAt's check over descriptor chains
+// cut at every length and shifted by every prefix up to 40 bytes.
+func TestProbeRunAtTable(t *testing.T) {
+	ping := desc(1, typePing, 7, 0, nil)
+	query := desc(2, typeQuery, 5, 1, []byte("\x00\x00abc\x00"))
+	chain := append(append(append([]byte{}, ping...), query...), ping...)
+	matches := 0
+	for pre := 0; pre <= 40; pre++ {
+		for cut := 0; cut <= len(chain); cut++ {
+			d := append(bytes.Repeat([]byte{0x55}, pre), chain[:cut]...)
+			got, want := probeRunAt(d), probeRunAtRef(d)
+			if got != want {
+				t.Fatalf("prefix %d, cut %d: probeRunAt = %v, reference = %v", pre, cut, got, want)
+			}
+			if got == classify.Match {
+				matches++
+			}
+		}
+	}
+	if matches == 0 {
+		t.Fatal("no input matched: the test proves nothing")
+	}
 }
