@@ -124,8 +124,8 @@ func (h *harness) advance(at time.Duration) {
 // slab, heap (order, positions, lazy deadlines never late) and LRU list.
 func checkInvariants(t *testing.T, tab *Table) {
 	t.Helper()
-	if len(tab.index) != tab.live || len(tab.heap) != tab.live {
-		t.Fatalf("live %d, map %d, heap %d", tab.live, len(tab.index), len(tab.heap))
+	if tab.idx.n != tab.live || len(tab.heap) != tab.live {
+		t.Fatalf("live %d, index %d, heap %d", tab.live, tab.idx.n, len(tab.heap))
 	}
 	liveSlots := 0
 	for i := uint32(0); i < tab.used; i++ {
@@ -136,10 +136,33 @@ func checkInvariants(t *testing.T, tab *Table) {
 	if liveSlots != tab.live || liveSlots+len(tab.free) != int(tab.used) {
 		t.Fatalf("live slots %d, live %d, free %d, used %d", liveSlots, tab.live, len(tab.free), tab.used)
 	}
-	for k, i := range tab.index {
+	entries := 0
+	for p, e := range tab.idx.ents {
+		if e.slot == 0 {
+			continue
+		}
+		entries++
+		i := e.slot - 1
 		s := tab.slot(i)
-		if !s.live || s.f.Key != k || s.f.Slot != i {
-			t.Fatalf("map entry %v -> slot %d holds %+v", k, i, s.f)
+		if !s.live || s.f.Slot != i || hashKey(&s.f.Key) != e.h {
+			t.Fatalf("index entry %d (hash %#x) -> slot %d holds %+v", p, e.h, i, s.f)
+		}
+		// Probing from the entry's home must reach it without an empty
+		// entry on the way (what backward-shift deletion keeps true).
+		for q := e.h & tab.idx.mask; q != uint64(p); q = (q + 1) & tab.idx.mask {
+			if tab.idx.ents[q].slot == 0 {
+				t.Fatalf("index entry %d (home %d) is cut off by the empty entry %d", p, e.h&tab.idx.mask, q)
+			}
+		}
+	}
+	if entries != tab.idx.n {
+		t.Fatalf("index holds %d entries, counts %d", entries, tab.idx.n)
+	}
+	for i := uint32(0); i < tab.used; i++ {
+		if s := tab.slot(i); s.live {
+			if got, ok := tab.find(&s.f.Key, hashKey(&s.f.Key)); !ok || got != i {
+				t.Fatalf("live slot %d (%v) not found in the index (got %d, %v)", i, s.f.Key, got, ok)
+			}
 		}
 	}
 	for pos := range tab.heap {
@@ -175,9 +198,9 @@ func checkInvariants(t *testing.T, tab *Table) {
 // before the table clock, as Advance promises.
 func checkNothingDue(t *testing.T, tab *Table) {
 	t.Helper()
-	for _, i := range tab.index {
+	for i := uint32(0); i < tab.used; i++ {
 		s := tab.slot(i)
-		if tab.idleDeadline(s) <= tab.now {
+		if s.live && tab.idleDeadline(s) <= tab.now {
 			t.Fatalf("flow %d due at %d still live at %d", s.f.ID, tab.idleDeadline(s), tab.now)
 		}
 	}

@@ -118,9 +118,10 @@ type timer struct {
 }
 
 // Table is a bounded flow table owned by one goroutine. Flows live in an
-// index-addressed slab found through a map from Key to slot; an expiry heap
-// orders them by deadline and an LRU list picks the eviction victim. Looking
-// up an existing flow and reusing a freed slot do not allocate.
+// index-addressed slab found through an open-addressing index from Key to
+// slot (index.go); an expiry heap orders them by deadline and an LRU list
+// picks the eviction victim. Looking up an existing flow and reusing a
+// freed slot do not allocate.
 type Table struct {
 	max                                         int
 	tcpIdle, embryonic, udpIdle, linger, active int64 // nanoseconds; active is 0 when disabled
@@ -129,7 +130,7 @@ type Table struct {
 	chunks [][]slot
 	used   uint32   // slots handed out so far: the slab's high-water mark
 	free   []uint32 // freed slots, reused last-in first-out
-	index  map[Key]uint32
+	idx    index    // Key → slot
 	heap   []timer
 	head   uint32 // least recently active live flow
 	tail   uint32 // most recently active live flow
@@ -149,7 +150,6 @@ func NewTable(cfg Config, h Hooks) *Table {
 		udpIdle:   durOr(cfg.UDPIdle, DefaultUDPIdle),
 		linger:    durOr(cfg.Linger, DefaultLinger),
 		hooks:     h,
-		index:     make(map[Key]uint32),
 		head:      noSlot,
 		tail:      noSlot,
 		now:       math.MinInt64,
@@ -209,8 +209,9 @@ func pureSYN(p *decode.Packet) bool {
 // capture order.
 func (t *Table) Lookup(p *decode.Packet, index uint64) (f *Flow, dir Dir, created bool) {
 	k := KeyOf(p)
+	h := hashKey(&k)
 	ts := p.Timestamp.UnixNano()
-	if i, ok := t.index[k]; ok {
+	if i, ok := t.find(&k, h); ok {
 		s := t.slot(i)
 		switch {
 		case t.idleDeadline(s) <= ts:
@@ -228,11 +229,11 @@ func (t *Table) Lookup(p *decode.Packet, index uint64) (f *Flow, dir Dir, create
 			return &s.f, dir, false
 		}
 	}
-	return t.create(k, p, ts, index)
+	return t.create(k, h, p, ts, index)
 }
 
-// create starts a flow for packet p with key k.
-func (t *Table) create(k Key, p *decode.Packet, ts int64, index uint64) (*Flow, Dir, bool) {
+// create starts a flow for packet p with key k, whose hash is h.
+func (t *Table) create(k Key, h uint64, p *decode.Packet, ts int64, index uint64) (*Flow, Dir, bool) {
 	if t.live >= t.max {
 		victim := t.slot(t.head)
 		why := EndEvicted
@@ -287,7 +288,7 @@ func (t *Table) create(k Key, p *decode.Packet, ts int64, index uint64) (*Flow, 
 	}
 	s.live = true
 	t.count(s, p, ts, dir)
-	t.index[k] = i
+	t.idx.insert(h, i)
 	t.lruPush(i)
 	t.push(timer{when: t.deadline(s), id: index, slot: i})
 	t.live++
@@ -488,7 +489,7 @@ func (t *Table) end(i uint32, why EndReason) {
 	if t.hooks.End != nil {
 		t.hooks.End(&s.f, why)
 	}
-	delete(t.index, s.f.Key)
+	t.idx.remove(hashKey(&s.f.Key), i)
 	t.remove(int(s.hpos))
 	t.lruRemove(i)
 	s.f = Flow{}
