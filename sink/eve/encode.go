@@ -267,31 +267,23 @@ func appendAlert(dst []byte, a *event.AlertRec) []byte {
 	dst = append(dst, `,"severity":`...)
 	dst = strconv.AppendInt(dst, int64(a.Severity), 10)
 	if len(a.Metadata) > 0 {
-		dst = append(dst, `,"metadata":`...)
-		dst = AppendMetadata(dst, a.Metadata)
-	}
-	return append(dst, '}')
-}
-
-// AppendMetadata appends an alert's metadata object: keys sorted, each
-// list in order, a nil list as []. The SQLite sink's metadata column uses
-// it too.
-func AppendMetadata(dst []byte, m map[string][]string) []byte {
-	dst = append(dst, '{')
-	var kb [keyBufLen]string
-	for i, k := range sortedKeys(kb[:0], m) {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = appendString(dst, k)
-		dst = append(dst, ':', '[')
-		for j, v := range m[k] {
-			if j > 0 {
+		dst = append(dst, `,"metadata":{`...)
+		var kb [keyBufLen]string
+		for i, k := range sortedKeys(kb[:0], a.Metadata) {
+			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendString(dst, v)
+			dst = appendString(dst, k)
+			dst = append(dst, ':', '[')
+			for j, v := range a.Metadata[k] {
+				if j > 0 {
+					dst = append(dst, ',')
+				}
+				dst = appendString(dst, v)
+			}
+			dst = append(dst, ']')
 		}
-		dst = append(dst, ']')
+		dst = append(dst, '}')
 	}
 	return append(dst, '}')
 }

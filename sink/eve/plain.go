@@ -209,6 +209,13 @@ func appendObject[V any](dst []byte, m map[string]V, elem func([]byte, V) []byte
 	return append(dst, '}')
 }
 
+// AppendStringLists appends m exactly as encoding/json marshals it: keys
+// sorted, a nil map or list as null. The SQLite sink writes alert metadata
+// with it.
+func AppendStringLists(dst []byte, m map[string][]string) []byte {
+	return appendObject(dst, m, appendStringList)
+}
+
 // Element writers for appendList and appendObject.
 func appendInt[T int | int64 | int32](dst []byte, x T) []byte {
 	return strconv.AppendInt(dst, int64(x), 10)

@@ -498,15 +498,12 @@ func (s *Store) writeOne(r *event.Record) error {
 }
 
 // appendMetadata appends the alerts.metadata text of m: what json.Marshal
-// writes (an empty map is {}, a nil list null), without its reflection.
+// writes, and {} for no metadata.
 func appendMetadata(dst []byte, m map[string][]string) []byte {
-	for _, v := range m {
-		if v == nil {
-			b, _ := json.Marshal(m) // map[string][]string always marshals
-			return append(dst, b...)
-		}
+	if len(m) == 0 {
+		return append(dst, "{}"...)
 	}
-	return eve.AppendMetadata(dst, m)
+	return eve.AppendStringLists(dst, m)
 }
 
 // writeFlow inserts a flow row, or replaces the interim row of the same
