@@ -20,6 +20,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -208,6 +209,9 @@ func benchCorpus(w io.Writer, o options, n int, pw, mk, goTool string) error {
 		o.runs, toolNames(tools), loadBefore, loadAvg())
 	writeResults(w, results, packets)
 	writeScaling(w, results, packets)
+	if err := vcpuCheck(w, o, n, tools[1]); err != nil {
+		return err
+	}
 	if stats, err := pwStatsPackets(filepath.Join(outDir, "eve.json")); err == nil {
 		fmt.Fprintf(w, "\npeerwatch's own count (peerwatch_stats in eve.json): %d packets.\n", stats)
 	}
@@ -233,6 +237,40 @@ func benchCorpus(w io.Writer, o options, n int, pw, mk, goTool string) error {
 		return err
 	}
 	writeBudget(w, b, passes, wall, used, prof)
+	return nil
+}
+
+// vcpuCheck runs the engine-alone tool once pinned to each vCPU (taskset)
+// and reports their wall times: on a shared host the vCPUs need not be
+// equally fast, and a two-worker scaling ratio cannot exceed
+// 1 + slower/faster. Skipped without taskset or with one vCPU.
+func vcpuCheck(w io.Writer, o options, n int, engine tool) error {
+	ts, err := exec.LookPath("taskset")
+	if err != nil || runtime.NumCPU() < 2 {
+		return nil
+	}
+	var walls []float64
+	for c := 0; c < runtime.NumCPU(); c++ {
+		t := tool{fmt.Sprintf("engine pinned to cpu%d", c), append([]string{ts, "-c", strconv.Itoa(c)}, engine.args...)}
+		if err := settle(t); err != nil {
+			return err
+		}
+		u, err := timeRun(o.workdir, t, n, 0)
+		if err != nil {
+			return err
+		}
+		logf("x%d %-40s wall %.2fs", n, t.name, u.Wall.Seconds())
+		walls = append(walls, u.Wall.Seconds())
+	}
+	fmt.Fprintf(w, "\nvCPU check (%s, once pinned to each vCPU after the runs), wall s:", engine.name)
+	for c, x := range walls {
+		fmt.Fprintf(w, " cpu%d %.2f", c, x)
+	}
+	lo, hi := slices.Min(walls), slices.Max(walls)
+	if lo > 0 {
+		fmt.Fprintf(w, "; slowest/fastest %.2f, so two workers cannot scale beyond about %.2fx now", hi/lo, 1+lo/hi)
+	}
+	fmt.Fprintln(w, ".")
 	return nil
 }
 
