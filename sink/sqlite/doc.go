@@ -23,5 +23,6 @@
 // rows: building them after the load was measured to cost about five times
 // more, since each build rescans the wide events table (its json column).
 // A report may read the database while analyze writes it (OpenReadOnly),
-// but until Close it sees no aggregates.
+// but until Close it sees no aggregates. Close leaves a finished database
+// in rollback-journal mode, one file without -wal and -shm.
 package sqlite

@@ -1,9 +1,12 @@
 package sqlite
 
 import (
+	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestGroupedCommits checks Options.CommitRecords: Writes stay invisible to
@@ -110,4 +113,92 @@ func TestWriteFailure(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLeaveWAL: a finished database is one file in rollback-journal mode,
+// and reading it leaves no -wal or -shm file behind. With a reader open
+// while the writer closes, Close still succeeds at once and the database
+// is complete (it stays in WAL mode). A later writer switches to WAL again.
+func TestLeaveWAL(t *testing.T) {
+	c := makeCorpus(20)
+	mode := func(path string) string {
+		t.Helper()
+		r, err := OpenReadOnly(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		var m string
+		if err := r.conn.QueryRowContext(context.Background(), `PRAGMA journal_mode`).Scan(&m); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	gone := func(path string) {
+		t.Helper()
+		for _, p := range []string{path + "-wal", path + "-shm"} {
+			if _, err := os.Stat(p); !os.IsNotExist(err) {
+				t.Errorf("%s exists (%v)", filepath.Base(p), err)
+			}
+		}
+	}
+	t.Run("alone", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "a.db")
+		w, err := Open(path, Options{CommitRecords: 7, NoSync: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeAll(t, w, c.recs, 10)
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		gone(path)
+		if m := mode(path); m != "delete" {
+			t.Errorf("journal mode %q after Close, want delete", m)
+		}
+		gone(path) // the read-only open above created nothing
+		w2, err := Open(path, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m string
+		if err := w2.conn.QueryRowContext(context.Background(), `PRAGMA journal_mode`).Scan(&m); err != nil || m != "wal" {
+			t.Errorf("second writer: journal mode %q (%v), want wal", m, err)
+		}
+		writeAll(t, w2, c.recs, 10)
+		if err := w2.Close(); err != nil {
+			t.Fatal(err)
+		}
+		r, err := OpenReadOnly(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		if n := count(t, r, `SELECT count(*) FROM runs WHERE ended_us IS NOT NULL`); n != 2 {
+			t.Errorf("%d finished runs, want 2", n)
+		}
+	})
+	t.Run("reader open", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "b.db")
+		w, err := Open(path, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeAll(t, w, c.recs, 10)
+		r, err := OpenReadOnly(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		start := time.Now()
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("Close waited %v for the reader", d)
+		}
+		if n := count(t, r, `SELECT count(*) FROM events`) + count(t, r, `SELECT count(*) FROM flows`); n != c.events+c.known {
+			t.Errorf("reader sees %d rows, want %d", n, c.events+c.known)
+		}
+	})
 }

@@ -148,6 +148,10 @@ func firstWords(sql string) string {
 // lastID returns the rowid of the last row inserted.
 func (l *lite) lastID() int64 { return sqlite3.Xsqlite3_last_insert_rowid(l.tls, l.db) }
 
+// busyTimeout sets how long a statement waits for another connection's
+// lock before failing with SQLITE_BUSY (10 s from openLite).
+func (l *lite) busyTimeout(ms int32) { sqlite3.Xsqlite3_busy_timeout(l.tls, l.db, ms) }
+
 // close finalizes the statements and closes the connection.
 func (l *lite) close() error {
 	for _, st := range l.stmts {

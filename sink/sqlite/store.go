@@ -670,10 +670,43 @@ func (s *Store) Close() error {
 		return s.failed
 	}
 	err := s.finish()
+	if err == nil {
+		if err = s.closeSQL(); err == nil {
+			s.leaveWAL()
+		}
+	}
 	if rerr := s.release(); err == nil {
 		err = rerr
 	}
 	return err
+}
+
+// closeSQL closes the database/sql connection and pool.
+func (s *Store) closeSQL() error {
+	if s.conn == nil {
+		return nil
+	}
+	err := s.conn.Close()
+	if derr := s.db.Close(); err == nil {
+		err = derr
+	}
+	s.conn, s.db = nil, nil
+	if err != nil {
+		return fmt.Errorf("sqlite: close: %w", err)
+	}
+	return nil
+}
+
+// leaveWAL switches a finished database back to a rollback journal, which
+// checkpoints and removes the WAL: the result is one file that a reader
+// opens without creating -wal and -shm files beside it (a read-only
+// connection cannot remove them again), on read-only media too. A writer
+// opening it later switches it to WAL again. Best effort: while another
+// connection has the database open (a report reading it), SQLite refuses
+// at once and the database stays in WAL mode, complete all the same.
+func (s *Store) leaveWAL() {
+	s.w.busyTimeout(0)
+	_ = s.w.exec(`PRAGMA journal_mode = DELETE`)
 }
 
 // finish writes what Close adds to a writable database.
@@ -750,11 +783,13 @@ func (s *Store) release() error {
 		err = s.w.close()
 		s.w = nil
 	}
-	if cerr := s.conn.Close(); err == nil {
-		err = cerr
-	}
-	if derr := s.db.Close(); err == nil {
-		err = derr
+	if s.conn != nil {
+		if cerr := s.conn.Close(); err == nil {
+			err = cerr
+		}
+		if derr := s.db.Close(); err == nil {
+			err = derr
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("sqlite: close: %w", err)
