@@ -73,9 +73,9 @@ type answer struct {
 
 // conn is the state of one HTTP flow.
 type conn struct {
-	s        *analyzer.Session
-	hdrs     []httpwire.Header
-	side     [2]side
+	s    *analyzer.Session
+	hdrs []httpwire.Header
+	side [2]side
 	// pending is a ring of the requests still waiting for their
 	// response: first index head, count n. It starts empty and doubles up
 	// to maxPending, so a connection with one request at a time holds two
